@@ -14,6 +14,7 @@
 
 .DEFAULT_GOAL := all
 include tests/mk/build.mk
+include book/book.mk
 
 SRC ?= steps
 STEP ?=
@@ -52,7 +53,7 @@ check:
 	@for s in $(CHECK_STEPS); do \
 	    $(MAKE) --no-print-directory build-steps-for ONE=$$s MIX=$(SRC) || \
 	        { echo; echo "step $$s does not compile: fix the first error above (in $(SRC)/$$s/)"; exit 1; }; \
-	    tests/run --check --mix $(SRC) $$s || exit 1; \
+	    tests/run --check --variant $(VARIANT) --mix $(SRC) $$s || exit 1; \
 	done; echo "Every step checked passes."
 
 build-steps-for:
@@ -62,10 +63,10 @@ status:
 	@echo "Progress of $(SRC)/:"
 	@for s in $(STEPS); do \
 	    $(MAKE) --no-print-directory -s build-steps-for ONE=$$s MIX=$(SRC) >/dev/null 2>&1; \
-	    tests/run --status --mix $(SRC) $$s; \
+	    tests/run --status --variant $(VARIANT) --mix $(SRC) $$s; \
 	done
 
-test:
+test: deps
 	@sh tests/selftest.sh
 
 bench:

@@ -42,9 +42,11 @@ stage valgrind env HARNESS_TIMEOUT=120 tests/run -q --wrap "valgrind -q --error-
 # 6. The portable swapcontext backend passes the core steps.
 stage ucontext sh -c "$MAKE -j$jobs VARIANT=ucontext build-solutions && tests/run -q --variant ucontext $core_steps"
 # 7. The aarch64 switch passes the core steps under qemu-user.
-stage aarch64 sh -c "$MAKE -j$jobs VARIANT=aarch64 build-solutions && HARNESS_TIMEOUT=60 tests/run -q --variant aarch64 --wrap 'qemu-aarch64 -L /usr/aarch64-linux-gnu' $core_steps"
+stage aarch64 sh -c "$MAKE -j$jobs VARIANT=aarch64 build-solutions && HARNESS_TIMEOUT=60 tests/run -q --variant aarch64 --no-fork --wrap 'qemu-aarch64 -L /usr/aarch64-linux-gnu' $core_steps"
 # 8. The benchmarks build (make bench runs them; no timing is asserted here).
 stage bench-build $MAKE -j$jobs bench-build
+# 9. The book builds in both editions; its includes, links and pages check out.
+stage book $MAKE book-check
 
 echo
 [ -n "$failures" ] && echo "failed stages:$failures"

@@ -200,8 +200,11 @@ static void schedule(void)
             switch_to(next);
             return;
         }
-        if (poller && poller(true))
-            continue; /* it waited, and may have woken someone */
+        /* Let the poller wait. Go round again if it may still wake someone
+         * later, or if it just woke its last sleeper. */
+        bool pending = poller && poller(true);
+        if (pending || runq.head)
+            continue;
         stalled();
     }
 }
@@ -374,7 +377,8 @@ void tasklet_wake_now(tasklet *t, int result)
 void tasklet_interrupt(tasklet *t, int err)
 {
     if (t->state != PARKED) {
-        t->pending = err;
+        if (t->pending != ECANCELED) /* a cancellation is never replaced */
+            t->pending = err;
         return;
     }
     if (t->unlink)
@@ -387,6 +391,13 @@ void tasklet_clear_interrupt(tasklet *t, int err)
 {
     if (t->pending == err)
         t->pending = 0;
+}
+
+int tasklet_take_interrupt(void)
+{
+    int err = current->pending;
+    current->pending = 0;
+    return err;
 }
 
 void tasklet_cancel(tasklet *t)

@@ -99,6 +99,7 @@ static void dequeue(struct waiter *w)
     w->sel->live--;
 }
 
+/* book: withdraw */
 /* Takes every waiter of a selection off its queue. Also the tasklet_park
  * unlink function, for cancellation and deadlines. */
 static void withdraw(tasklet *t, void *data)
@@ -109,6 +110,7 @@ static void withdraw(tasklet *t, void *data)
         if (sel->waiters[i].linked)
             dequeue(&sel->waiters[i]);
 }
+/* book: end */
 
 /* ---- the channel's life ---- */
 
@@ -174,6 +176,7 @@ void chan_close(chan *c)
 
 /* ---- rendezvous ---- */
 
+/* book: readiness */
 /* Whether case k can never complete: sends to a closing channel, receives
  * from a closed one. */
 static bool dead(const struct chan_case *k)
@@ -188,6 +191,7 @@ static struct waiter *partner(const struct chan_case *k)
         return k->chan->closing ? NULL : k->chan->receivers.head;
     return k->chan->senders.head;
 }
+/* book: end */
 
 /* book: rendezvous */
 /* Completes case k of the running tasklet with the waiter w that it met,

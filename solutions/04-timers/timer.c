@@ -186,6 +186,7 @@ bool timer_poll(bool may_block)
 
 /* ---- sleeping ---- */
 
+/* book: sleeper */
 struct sleeper {
     struct timer timer; /* first, so a timer pointer is a sleeper pointer */
     tasklet *tasklet;
@@ -202,10 +203,21 @@ static void sleeper_unlink(tasklet *t, void *data)
     (void)t;
     timer_stop(&((struct sleeper *)data)->timer);
 }
+/* book: end */
 
 /* book: sleep */
 int timer_sleep_until(int64_t deadline)
 {
+    /* Already due: let the others run once, as a sleep would. */
+    if (deadline <= clock_now()) {
+        tasklet_yield();
+        int err = tasklet_take_interrupt();
+        if (err) {
+            errno = err;
+            return -1;
+        }
+        return 0;
+    }
     struct sleeper s = {.tasklet = tasklet_current()};
     if (timer_start(&s.timer, deadline, sleeper_fire) < 0)
         return -1;
@@ -227,12 +239,14 @@ int timer_sleep(int64_t ns)
 
 /* ---- deadlines ---- */
 
+/* book: deadline-fire */
 static void deadline_fire(struct timer *t)
 {
     struct timer_deadline *d = (struct timer_deadline *)t;
     d->expired = true;
     tasklet_interrupt(d->owner, ETIMEDOUT);
 }
+/* book: end */
 
 /* book: deadline */
 int timer_deadline_begin(struct timer_deadline *d, int64_t when)

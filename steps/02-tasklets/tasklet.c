@@ -168,8 +168,9 @@ static void schedule(void)
      * calls, give the poller a non-blocking turn. Then loop: pop the next
      * runnable tasklet; if it is the current one, just mark it RUNNING and
      * return; if there is one, switch to it and return; if there is none,
-     * let the poller block (poller(true)) and try again while it says it
-     * may still wake someone; otherwise the program has stalled(). */
+     * let the poller block (poller(true)) and try again if it says it may
+     * still wake someone or if it just made a tasklet runnable; otherwise
+     * the program has stalled(). */
     (void)switches, (void)stalled, (void)runq_pop, (void)switch_to;
 }
 
@@ -291,7 +292,7 @@ void tasklet_wake_now(tasklet *t, int result)
 void tasklet_interrupt(tasklet *t, int err)
 {
     /* TODO(step 02, "Interrupting a wait"): if t is not parked, leave err
-     * pending. Otherwise call its unlink function (if any), then wake it
+     * pending (but never replace a pending ECANCELED). Otherwise call its unlink function (if any), then wake it
      * with err. */
     (void)t, (void)err;
 }
@@ -300,6 +301,13 @@ void tasklet_clear_interrupt(tasklet *t, int err)
 {
     if (t->pending == err)
         t->pending = 0;
+}
+
+int tasklet_take_interrupt(void)
+{
+    int err = current->pending;
+    current->pending = 0;
+    return err;
 }
 
 void tasklet_cancel(tasklet *t)

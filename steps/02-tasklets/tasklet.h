@@ -94,11 +94,16 @@ void tasklet_wake_now(tasklet *t, int result);
 
 /* Ends t's current wait, or its next one: if t is parked, unlinks it and
  * wakes it with err; otherwise its next tasklet_park returns err at once.
- * err is a positive errno value (ECANCELED, ETIMEDOUT, ...). */
+ * err is a positive errno value (ECANCELED, ETIMEDOUT, ...). A pending
+ * ECANCELED is never replaced by another error. */
 void tasklet_interrupt(tasklet *t, int err);
 
 /* Drops an interruption still pending for t, if it is err. */
 void tasklet_clear_interrupt(tasklet *t, int err);
+
+/* Takes the current tasklet's pending interruption, for a call that ends
+ * without parking: returns it and clears it, or returns 0. */
+int tasklet_take_interrupt(void);
 
 /* Makes t's current or next blocking call fail with ECANCELED, so that it
  * can clean up and exit. The cancellation is delivered once. */

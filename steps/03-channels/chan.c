@@ -27,6 +27,7 @@
 
 #define CHAN_SELECT_MAX 64
 
+/* book: types */
 struct waiter {
     struct waiter *prev, *next;
     struct selection *sel;
@@ -56,6 +57,7 @@ struct selection {
     int live;
     int chosen;
 };
+/* book: end */
 
 static _Noreturn void broken(const char *invariant)
 {
@@ -202,6 +204,7 @@ int chan_select(struct chan_case *cases, int n)
     return select_why(cases, n, "chan_select");
 }
 
+/* book: send-receive */
 int chan_send(chan *c, void *value)
 {
     struct chan_case k = {.chan = c, .op = CHAN_SEND, .value = value};
@@ -217,3 +220,4 @@ int chan_receive(chan *c, void **value)
         *value = k.value;
     return 0;
 }
+/* book: end */

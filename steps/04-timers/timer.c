@@ -24,6 +24,7 @@ static uint64_t started;
 
 /* ---- the clock ---- */
 
+/* book: clock */
 static int64_t monotonic_now(void)
 {
     struct timespec ts;
@@ -52,9 +53,11 @@ void timer_set_clock(int64_t (*now)(void), void (*wait_until)(int64_t))
     clock_now = now ? now : monotonic_now;
     clock_wait = wait_until ? wait_until : monotonic_wait;
 }
+/* book: end */
 
 /* ---- the heap ---- */
 
+/* book: order */
 static bool earlier(const struct timer *a, const struct timer *b)
 {
     return a->deadline < b->deadline ||
@@ -66,6 +69,7 @@ static void place(struct timer *t, size_t slot)
     heap[slot] = t;
     t->slot = slot;
 }
+/* book: end */
 
 static void sift_up(size_t slot)
 {
@@ -161,7 +165,10 @@ static void sleeper_unlink(tasklet *t, void *data)
 
 int timer_sleep_until(int64_t deadline)
 {
-    /* TODO(step 04, "Sleeping"): a sleeper on this stack, its timer
+    /* TODO(step 04, "Sleeping"): a deadline that has already come only
+     * yields once, then returns a pending interruption if there is one
+     * (tasklet_take_interrupt) as -1/errno, else 0. Otherwise: a sleeper
+     * on this stack, its timer
      * started at deadline, then park ("timer_sleep", sleeper_unlink).
      * Woken with an error: stop the timer, set errno, return -1. */
     (void)deadline, (void)sleeper_fire, (void)sleeper_unlink;

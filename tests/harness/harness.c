@@ -51,6 +51,15 @@ _Noreturn void harness_fail(const char *file, int line, const char *section,
     abort(); /* _fail longjmps back into cmocka; it never returns */
 }
 
+static const char *skip_reason;
+
+_Noreturn void harness_skip(const char *why)
+{
+    skip_reason = why;
+    skip();
+    abort(); /* skip longjmps back into cmocka; it never returns */
+}
+
 bool harness_streq(const char *a, const char *b)
 {
     return strcmp(a, b) == 0;
@@ -90,13 +99,18 @@ static int timeout_seconds(void)
     return t > 0 ? t : 10;
 }
 
-/* Writes "pass NAME" or "fail NAME" to fd; a short write is a failure the
- * reader will see as a missing record. */
+/* Writes "pass NAME", "fail NAME" or "skip NAME: why" to fd; a short write
+ * is a failure the reader will see as a missing record. */
 static void write_record(int fd, const char *name, int failed)
 {
     char line[512];
-    int n = snprintf(line, sizeof line, "%s %s\n", failed ? "fail" : "pass",
-                     name);
+    int n;
+    if (failed)
+        n = snprintf(line, sizeof line, "fail %s\n", name);
+    else if (skip_reason)
+        n = snprintf(line, sizeof line, "skip %s: %s\n", name, skip_reason);
+    else
+        n = snprintf(line, sizeof line, "pass %s\n", name);
     if (n > 0 && write(fd, line, (size_t)n) != n)
         fprintf(stderr, "harness: could not record the result of %s\n", name);
 }
@@ -115,6 +129,8 @@ static int run_one(const struct CMUnitTest *t, int record_fd)
  * failure, shortened to read well under the test's name. */
 static void print_filtered(const char *out)
 {
+    static const char *prefixes[] = {"[  ERROR   ] --- ", "[   LINE   ] --- ",
+                                     "ERROR: "};
     const char *line = out;
     while (*line) {
         const char *end = strchr(line, '\n');
@@ -124,18 +140,23 @@ static void print_filtered(const char *out)
             len = sizeof buf - 1;
         memcpy(buf, line, len);
         buf[len] = '\0';
-        const char *show = buf;
-        if (strncmp(buf, "[  ERROR   ] --- ", 17) == 0)
-            show = buf + 17;
-        else if (strncmp(buf, "[   LINE   ] --- ", 17) == 0)
-            show = buf + 17;
-        else if (buf[0] == '[' || strstr(buf, "FAILED TEST(S)") != NULL)
-            show = NULL;
-        else if (strncmp(buf, "ERROR: ", 7) == 0)
-            show = buf + 7;
-        if (show && *show)
-            printf("        %s\n", show);
         line = end ? end + 1 : line + len;
+
+        char *show = buf;
+        for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
+            if (strncmp(show, prefixes[i], strlen(prefixes[i])) == 0) {
+                show += strlen(prefixes[i]);
+                i = (size_t)-1; /* they can follow each other */
+            }
+        if (show == buf && (buf[0] == '[' || strstr(buf, "FAILED TEST(S)")))
+            continue; /* the banner */
+        char *where = strstr(show, ": error: Failure!");
+        if (where) {
+            *where = '\0';
+            printf("        (at %s)\n", show);
+        } else if (*show) {
+            printf("        %s\n", show);
+        }
     }
 }
 
@@ -187,19 +208,21 @@ static int reap(pid_t pid, int *status, double deadline)
     }
 }
 
-/* Runs test t in a child; returns 1 if it passed. */
-static int fork_one(const struct CMUnitTest *t, int quiet)
+enum outcome { FAILED, PASSED, SKIPPED };
+
+/* Runs test t in a child and says how it went. */
+static enum outcome fork_one(const struct CMUnitTest *t, int quiet)
 {
     int out[2], rec[2];
     if (pipe2(out, O_CLOEXEC) < 0 || pipe2(rec, O_CLOEXEC) < 0) {
         perror("harness: pipe");
-        return 0;
+        return FAILED;
     }
     fflush(stdout);
     pid_t pid = fork();
     if (pid < 0) {
         perror("harness: fork");
-        return 0;
+        return FAILED;
     }
     if (pid == 0) {
         dup2(out[1], STDOUT_FILENO);
@@ -228,14 +251,19 @@ static int fork_one(const struct CMUnitTest *t, int quiet)
     close(out[0]);
     close(rec[0]);
 
-    char want[512];
+    char want[512], skipped[512];
     snprintf(want, sizeof want, "pass %s\n", t->name);
-    int passed = !timed_out && strcmp(record, want) == 0 &&
-                 WIFEXITED(status) && WEXITSTATUS(status) == 0;
-    if (passed) {
+    snprintf(skipped, sizeof skipped, "skip %s: ", t->name);
+    int clean = !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (clean && strcmp(record, want) == 0) {
         if (!quiet)
             printf("  PASS  %s\n", t->name);
-        return 1;
+        return PASSED;
+    }
+    if (clean && strncmp(record, skipped, strlen(skipped)) == 0) {
+        record[strcspn(record, "\n")] = '\0';
+        printf("  SKIP  %s (%s)\n", t->name, record + strlen(skipped));
+        return SKIPPED;
     }
     printf("  FAIL  %s\n", t->name);
     print_filtered(output);
@@ -252,7 +280,7 @@ static int fork_one(const struct CMUnitTest *t, int quiet)
         printf("        the test passed, then the process exited with status "
                "%d (a leak or memory error found at exit?)\n",
                WEXITSTATUS(status));
-    return 0;
+    return FAILED;
 }
 
 static const struct CMUnitTest *find_test(const char *name)
@@ -302,15 +330,12 @@ int main(int argc, char **argv)
         }
     }
 
-    int passed = 0, failed = 0;
-    for (size_t k = 0; k < harness_ntests; k++) {
-        if (fnmatch(pattern, harness_tests[k].name, 0) != 0)
-            continue;
-        if (fork_one(&harness_tests[k], quiet))
-            passed++;
-        else
-            failed++;
-    }
-    printf("%s: %d passed, %d failed\n", prog, passed, failed);
+    int count[3] = {0};
+    for (size_t k = 0; k < harness_ntests; k++)
+        if (fnmatch(pattern, harness_tests[k].name, 0) == 0)
+            count[fork_one(&harness_tests[k], quiet)]++;
+    int failed = count[FAILED];
+    printf("%s: %d passed, %d failed, %d skipped\n", prog, count[PASSED],
+           failed, count[SKIPPED]);
     return failed ? 1 : 0;
 }

@@ -67,9 +67,16 @@ const char *trace_text(void);
           want, trace_text())
 bool harness_streq(const char *a, const char *b);
 
+/* Skips the running test, saying why (the tool it runs under changes what
+ * it checks, say). A skipped test is reported as SKIP, never as a pass. */
+_Noreturn void harness_skip(const char *why);
+
 /* Runs fn(arg) in a child process and waits for it, so a test can watch a
  * program end (a stack overflow, a deadlock report) without ending itself.
- * The child's stderr is captured, at most sizeof err - 1 bytes. */
+ * The child's stderr is captured, at most sizeof err - 1 bytes, and it
+ * starts with the default action for every crash signal. Where the test
+ * runs with HARNESS_NO_FORK set (under qemu-user, whose fork hangs here),
+ * the test is skipped instead. */
 struct harness_child {
     int exited;       /* 1 if the child called exit, with `status` */
     int status;

@@ -89,7 +89,8 @@ $(foreach s,$(STEPS),$(eval $(call test_step,$s)))
 # $(call bins,MIX,STEPS): the test programs of those steps in that mix.
 bins = $(foreach s,$2,$(addprefix $(B)/bin/$1/$s/,$(TESTS_$s)))
 
-.PRECIOUS: $(B)/obj/%.o $(B)/lib/%.a
+# Keep objects: they are intermediate files, and make would delete them.
+.SECONDARY:
 
 # ---- benchmarks: tests/bench/bench_*.c against the reference solutions ----
 

@@ -5,17 +5,23 @@
 #
 #   tests/mk/deps.sh base     what `make`, `make check` and `make test` need
 #   tests/mk/deps.sh bench    what `make bench` adds (Go, for its channels)
+#   tests/mk/deps.sh book     what `make book` adds (book/book.mk: pandoc,
+#                             graphviz, weasyprint, gnuplot, and chromium
+#                             with python3 for `make book-check`)
 set -eu
 
 base="gcc make pkg-config libcmocka-dev libseccomp-dev valgrind time
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
       libcmocka-dev:arm64"
 bench="golang-go"
+book="pandoc graphviz weasyprint gnuplot-nox chromium fonts-dejavu-core
+      python3"
 
 case ${1:-base} in
 base) want=$base ;;
 bench) want=$bench ;;
-*) echo "deps.sh: unknown set '$1' (base or bench)" >&2; exit 2 ;;
+book) want=$book ;;
+*) echo "deps.sh: unknown set '$1' (base, bench or book)" >&2; exit 2 ;;
 esac
 
 missing=
