@@ -84,6 +84,7 @@ struct stack *stack_create(void)
 }
 /* book: end */
 
+/* book: stack-destroy */
 void stack_destroy(struct stack *s)
 {
     if (s == NULL)
@@ -105,6 +106,7 @@ bool stack_in_guard(const struct stack *s, const void *addr)
     uintptr_t base = (uintptr_t)s->base;
     return a < base && a >= base - page_size();
 }
+/* book: end */
 
 void stack_stats(struct stack_stats *out)
 {

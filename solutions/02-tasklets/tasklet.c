@@ -114,6 +114,7 @@ static tasklet *runq_pop(void)
 
 /* ---- switching ---- */
 
+/* book: reap */
 static void reap(void)
 {
     if (zombie) {
@@ -122,6 +123,7 @@ static void reap(void)
         zombie = NULL;
     }
 }
+/* book: end */
 
 /* AddressSanitizer must be told when the stack changes under it, or it
  * takes frames on one stack for overflows of another. */
@@ -167,6 +169,7 @@ static void switch_to(tasklet *next)
 
 static void deadlock_report(void);
 
+/* book: stalled */
 /* Nothing is runnable and no poller can wake anything: the main tasklet
  * takes over. It waited either in tasklet_run, which then returns, or in
  * some blocking call, which then fails with EDEADLK. */
@@ -182,6 +185,7 @@ static void stalled(void)
     deadlock_report();
     tasklet_interrupt(&main_tasklet, EDEADLK);
 }
+/* book: end */
 
 /* book: schedule */
 /* Resumes the next runnable tasklet. The current one has already been
@@ -214,6 +218,7 @@ static void schedule(void)
 
 static void overflow_guard_install(void);
 
+/* book: entry */
 /* The first function on every new stack. */
 static void entry(void *arg)
 {
@@ -223,6 +228,7 @@ static void entry(void *arg)
     self->fn(self->arg);
     tasklet_exit();
 }
+/* book: end */
 
 /* book: spawn */
 tasklet *tasklet_spawn(void (*fn)(void *), void *arg)
@@ -284,6 +290,7 @@ void tasklet_exit(void)
 }
 /* book: end */
 
+/* book: run */
 int tasklet_run(void)
 {
     if (current != &main_tasklet)
@@ -302,6 +309,7 @@ int tasklet_runcount(void)
     int main_waiting = main_tasklet.state == PARKED && main_tasklet.why == RUN_WHY;
     return 1 + runq.length + main_waiting;
 }
+/* book: end */
 
 tasklet *tasklet_current(void)
 {
@@ -440,6 +448,7 @@ static void deadlock_report(void)
     fflush(f);
 }
 
+/* book: segv */
 /* A fault in the running tasklet's guard page is a stack overflow. Say so,
  * naming the tasklet, and let the fault end the program; hand any other
  * fault to whatever handler was there before (a debugger's, a test
@@ -469,6 +478,7 @@ static void on_segv(int sig, siginfo_t *info, void *uctx)
         signal(SIGSEGV, SIG_DFL);
     }
 }
+/* book: end */
 
 static void overflow_guard_install(void)
 {

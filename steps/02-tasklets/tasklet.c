@@ -34,6 +34,7 @@
 #define ASAN 0
 #endif
 
+/* book: tasklet-struct */
 enum state { RUNNING, RUNNABLE, PARKED, DEAD };
 
 struct tasklet {
@@ -60,6 +61,7 @@ struct tasklet {
     size_t asan_size;
 #endif
 };
+/* book: end */
 
 static const char RUN_WHY[] = "tasklet_run";
 
@@ -109,6 +111,7 @@ static void reap(void)
     (void)zombie;
 }
 
+/* book: asan */
 /* AddressSanitizer must be told when the stack changes under it, or it
  * takes frames on one stack for overflows of another. */
 static void asan_before(tasklet *from, tasklet *to)
@@ -132,6 +135,7 @@ static void asan_after(tasklet *from)
     (void)from;
 #endif
 }
+/* book: end */
 
 /* The tasklet that last called switch_to; the resumed side reads it. */
 static tasklet *switching_from;
@@ -369,6 +373,7 @@ static void on_segv(int sig, siginfo_t *info, void *uctx)
     signal(SIGSEGV, SIG_DFL);
 }
 
+/* book: overflow-guard */
 static void overflow_guard_install(void)
 {
     static bool installed;
@@ -383,3 +388,4 @@ static void overflow_guard_install(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGSEGV, &sa, &previous);
 }
+/* book: end */

@@ -18,8 +18,8 @@
  *
  * Errors: the blocking calls return 0, or -1 with errno set:
  *   EPIPE      the channel is closing (send) or closed (receive)
- *   ECANCELED  the tasklet was cancelled while it waited (step 04)
- *   ETIMEDOUT  its deadline passed while it waited (step 04)
+ *   ECANCELED  the tasklet was cancelled while it waited (tasklet_cancel)
+ *   ETIMEDOUT  its deadline passed while it waited (step 04's deadlines)
  *   EDEADLK    nothing else could ever run (the main tasklet only)
  */
 #ifndef CHAN_H

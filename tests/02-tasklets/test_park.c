@@ -238,6 +238,7 @@ static void park_twice(void *arg)
 struct early {
     int err;
     bool clear;
+    int then; /* if not 0, a second interruption right after the first */
 };
 
 static void interrupt_early(void *arg)
@@ -247,6 +248,8 @@ static void interrupt_early(void *arg)
         tasklet_cancel(waiter);
     else
         tasklet_interrupt(waiter, e->err);
+    if (e->then)
+        tasklet_interrupt(waiter, e->then);
     if (e->clear)
         tasklet_clear_interrupt(waiter, ENOENT);
     trace("k1");
@@ -284,7 +287,7 @@ static void run_early_interrupt(const struct early *e, const char *how)
 static void test_interrupt_before_park(void **state)
 {
     (void)state;
-    struct early e = {EINTR, false};
+    struct early e = {EINTR, false, 0};
     run_early_interrupt(&e, "the next park's result after "
                             "tasklet_interrupt(t, EINTR) on a tasklet that "
                             "was not parked");
@@ -293,7 +296,7 @@ static void test_interrupt_before_park(void **state)
 static void test_cancel_before_park(void **state)
 {
     (void)state;
-    struct early e = {ECANCELED, false};
+    struct early e = {ECANCELED, false, 0};
     run_early_interrupt(&e, "the next park's result after tasklet_cancel "
                             "on a tasklet that was not parked");
 }
@@ -301,11 +304,21 @@ static void test_cancel_before_park(void **state)
 static void test_clear_interrupt(void **state)
 {
     (void)state;
-    struct early e = {ETIMEDOUT, true};
+    struct early e = {ETIMEDOUT, true, 0};
     run_early_interrupt(&e, "the next park's result after "
                             "tasklet_interrupt(t, ETIMEDOUT) and "
                             "tasklet_clear_interrupt(t, ENOENT), which "
                             "names another error");
+}
+
+static void test_cancel_is_never_replaced(void **state)
+{
+    (void)state;
+    struct early e = {ECANCELED, false, ETIMEDOUT};
+    run_early_interrupt(&e, "the next park's result after tasklet_cancel "
+                            "and then tasklet_interrupt(t, ETIMEDOUT) on a "
+                            "tasklet that was not parked: a pending "
+                            "cancellation is never replaced");
 }
 
 /* ---- deadlock ---- */
@@ -468,6 +481,7 @@ HARNESS_TESTS("chapters/02-tasklets.md",
               cmocka_unit_test(test_interrupt_before_park),
               cmocka_unit_test(test_cancel_before_park),
               cmocka_unit_test(test_clear_interrupt),
+              cmocka_unit_test(test_cancel_is_never_replaced),
               cmocka_unit_test(test_deadlock_is_reported),
               cmocka_unit_test(test_poller_wakes_when_idle),
               cmocka_unit_test(test_poller_not_starved))

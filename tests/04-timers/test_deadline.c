@@ -293,6 +293,21 @@ static void deadline_while_running(void *arg)
     expired[0] = timer_deadline_end(&d);
 }
 
+/* The deadline fires while the tasklet runs, and no blocking call comes
+ * before timer_deadline_end: the ETIMEDOUT left pending must go with the
+ * deadline, not hit the next sleep outside it. */
+static void deadline_ends_unused(void *arg)
+{
+    (void)arg;
+    struct timer_deadline d;
+    timer_deadline_begin(&d, timer_now() + TIMER_MS(10));
+    fake_time = BASE + TIMER_MS(20);
+    for (int i = 0; i < 4 * TASKLET_POLL_INTERVAL; i++)
+        tasklet_yield();
+    expired[0] = timer_deadline_end(&d);
+    calls[0] = record(timer_sleep(TIMER_MS(5)));
+}
+
 static void yielder(void *arg)
 {
     (void)arg;
@@ -316,6 +331,19 @@ static void test_deadline_passing_while_running(void **state)
                "call fails)");
     check_expired(expired[0], true, "a deadline that passed while running");
     chan_destroy(ch);
+}
+
+static void test_deadline_end_drops_pending_timeout(void **state)
+{
+    (void)state;
+    use_fake_clock();
+    spawn(deadline_ends_unused, NULL, "worker");
+    spawn(yielder, NULL, "yielder");
+    run_all(S_DEADLINE);
+    check_expired(expired[0], true, "a deadline that passed while running");
+    check_call(calls[0], 0, 25, S_DEADLINE,
+               "timer_sleep(5 ms) after timer_deadline_end of a deadline "
+               "that fired while no call was waiting");
 }
 
 /* ---- a deadline that does not expire ---- */
@@ -583,6 +611,7 @@ HARNESS_TESTS("chapters/04-timers.md",
               cmocka_unit_test(test_deadline_expires_in_sleep),
               cmocka_unit_test(test_deadline_already_past),
               cmocka_unit_test(test_deadline_passing_while_running),
+              cmocka_unit_test(test_deadline_end_drops_pending_timeout),
               cmocka_unit_test(test_deadline_not_reached),
               cmocka_unit_test(test_deadlines_nest),
               cmocka_unit_test(test_cancel_sleeping_tasklet),
