@@ -52,12 +52,19 @@ say = $(if $(V:0=),,@printf '  %-6s %s\n' $1 $2;)
 
 # ---- the runtime, one archive per tree and step ----
 
+# $(call sources,TREE,STEP): the step's .c and .S files in that tree. Given
+# code (a file in steps/ that solutions/ does not have) lives once, in
+# steps/, and is part of both trees, like the headers.
+own = $(wildcard $1/$2/*.c $1/$2/*.S)
+given = $(filter-out $(patsubst solutions/%,steps/%,$(call own,solutions,$1)),$(call own,steps,$1))
+sources = $(call own,$1,$2) $(if $(filter solutions,$1),$(call given,$2))
+
 define tree_step
 $(B)/obj/$1/$2/%.o: $1/$2/%.c $$(wildcard $(foreach s,$(call upto,$2),steps/$s/*.h))
 	$$(call say,CC,$$@)mkdir -p $$(@D) && $$(CC) $$(ALLCFLAGS) $(call incs,$2) -c $$< -o $$@
 $(B)/obj/$1/$2/%.o: $1/$2/%.S $$(wildcard $(foreach s,$(call upto,$2),steps/$s/*.h))
 	$$(call say,AS,$$@)mkdir -p $$(@D) && $$(CC) $$(ALLCFLAGS) $(call incs,$2) -c $$< -o $$@
-$(B)/lib/$1/$2.a: $(patsubst $1/%,$(B)/obj/$1/%.o,$(basename $(wildcard $1/$2/*.c $1/$2/*.S)))
+$(B)/lib/$1/$2.a: $(patsubst %,$(B)/obj/%.o,$(basename $(call sources,$1,$2)))
 	$$(call say,AR,$$@)mkdir -p $$(@D) && rm -f $$@ && ar rcs $$@ $$^
 endef
 $(foreach t,steps solutions,$(foreach s,$(STEPS),$(eval $(call tree_step,$t,$s))))
