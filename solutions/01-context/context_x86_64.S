@@ -31,8 +31,15 @@ context_switch:
     movq    32(%rsi), %r13
     movq    40(%rsi), %r14
     movq    48(%rsi), %r15
+    /* Only mxcsr's control bits (6-15) are callee-saved; its low six bits
+     * are sticky status flags. Loading mxcsr is slow, so skip it when the
+     * control bits already match, as they almost always do. */
+    movl    56(%rdi), %eax
+    xorl    56(%rsi), %eax
+    testl   $0xffc0, %eax
+    jz      1f
     ldmxcsr 56(%rsi)
-    fldcw   60(%rsi)
+1:  fldcw   60(%rsi)
     ret                         /* pops to's return address */
     .size   context_switch, .-context_switch
 /* book: end */

@@ -15,7 +15,9 @@ context_switch:
      * register"): rdi = from, rsi = to.
      * Save rsp, the callee-saved registers (rbx, rbp, r12-r15), mxcsr
      * (stmxcsr) and the x87 control word (fnstcw) into *from; load the
-     * same from *to; then `ret` pops the return address from to's stack. */
+     * same from *to; then `ret` pops the return address from to's stack.
+     * (ldmxcsr is slow: chapter 01 shows how to skip it when only the
+     * status flags differ.) */
     ret
     .size   context_switch, .-context_switch
 
