@@ -5,7 +5,7 @@
 # the others, so one run shows everything that is wrong. The last line
 # counts the stages: "N passed, M failed".
 set -u
-MAKE=${MAKE:-make}
+MAKE="${MAKE:-make} --no-print-directory"
 jobs=$(nproc 2>/dev/null || echo 2)
 passed=0 failed=0 failures=
 log=build/selftest
