@@ -71,11 +71,13 @@ static int ms_until(int64_t deadline)
 /* book: io-poll */
 static bool io_poll(bool may_block)
 {
-    timer_fire_due();
+    /* A timer that fires here may have woken a tasklet: then there is
+     * something to run, and the reactor must not be waited on. */
+    int fired = timer_fire_due();
     bool timers = timer_count() > 0;
     if (waiting == 0 && !timers)
         return false; /* nothing could ever wake a tasklet */
-    int timeout = may_block ? ms_until(timer_next()) : 0;
+    int timeout = may_block && fired == 0 ? ms_until(timer_next()) : 0;
     reactor_poll(io, timeout);
     timer_fire_due();
     return waiting > 0 || timer_count() > 0;

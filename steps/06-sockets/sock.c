@@ -83,7 +83,9 @@ static bool io_poll(bool may_block)
      * tasklet waits in sock_wait and no timer is armed, return false:
      * nothing could ever wake a tasklet. Otherwise poll the reactor, with
      * a timeout of ms_until(timer_next()) when the scheduler may block
-     * and 0 when it may not, then fire the timers due by now. Return
+     * and no timer fired just now (a fired timer may have woken a
+     * tasklet, which must not wait for I/O), and 0 otherwise; then fire
+     * the timers due by now. Return
      * whether tasklets still wait or timers are still armed. */
     (void)may_block, (void)ms_until, (void)waiting;
     return false;
