@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "chan.h"
+#include "chantest.h"
 #include "tasklet.h"
 
 #define S_RENDEZVOUS "Rendezvous: send and receive"
@@ -27,125 +28,30 @@
 #define S_PREFERENCE "Preference"
 #define S_CLOSE "Closing a channel"
 #define S_DEADLOCK "Deadlock"
-#define S_DESTROY "Creating and destroying channels"
 #define S_CANCEL "Cancelling a blocked tasklet"
 
 /* ---- helpers ---- */
 
-/* What a blocking call returned, recorded by the tasklet that made it. */
-struct call {
-    bool done;
-    int ret;
-    int err;
-};
-
-static struct call record(int ret)
-{
-    return (struct call){.done = true, .ret = ret, .err = ret < 0 ? errno : 0};
-}
-
-static const char *err_name(int e, char *buf, size_t size)
-{
-    switch (e) {
-    case EPIPE: return "EPIPE";
-    case ECANCELED: return "ECANCELED";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case EDEADLK: return "EDEADLK";
-    case ENOSYS: return "ENOSYS (still the starter's TODO?)";
-    case ENOMEM: return "ENOMEM";
-    case EINVAL: return "EINVAL";
-    }
-    snprintf(buf, size, "%d (%s)", e, strerror(e));
-    return buf;
-}
-
-static const char *describe_want(int ret, int err, char *buf, size_t size)
-{
-    char name[64];
-    if (ret == 0)
-        snprintf(buf, size, "0");
-    else
-        snprintf(buf, size, "%d with errno %s", ret,
-                 err_name(err, name, sizeof name));
-    return buf;
-}
-
-static const char *describe_got(struct call c, char *buf, size_t size)
-{
-    char name[64];
-    if (!c.done)
-        snprintf(buf, size, "no return at all (the tasklet never came back "
-                            "from the call)");
-    else if (c.ret == 0)
-        snprintf(buf, size, "0");
-    else
-        snprintf(buf, size, "%d with errno %s", c.ret,
-                 err_name(c.err, name, sizeof name));
-    return buf;
-}
-
-/* Checks a recorded call against the return (0, or -1 and errno) the
- * chapter promises. */
-#define check_call(got, want_ret, want_err, section, what)                  \
-    do {                                                                    \
-        struct call g_ = (got);                                             \
-        int wr_ = (want_ret), we_ = (want_err);                             \
-        check(g_.done && g_.ret == wr_ && (wr_ == 0 || g_.err == we_),      \
-              section, "%s: expected %s, got %s", what,                     \
-              describe_want(wr_, we_, (char[96]){0}, 96),                   \
-              describe_got(g_, (char[160]){0}, 160));                       \
-    } while (0)
-
-static chan *new_chan(void)
-{
-    errno = 0;
-    chan *c = chan_create();
-    check(c != NULL, S_DESTROY,
-          "chan_create: expected a new channel, got NULL (errno %s)",
-          err_name(errno, (char[64]){0}, 64));
-    return c;
-}
-
-static tasklet *spawn(void (*fn)(void *), void *arg, const char *name)
-{
-    tasklet *t = tasklet_spawn(fn, arg);
-    check(t != NULL, S_RENDEZVOUS,
-          "tasklet_spawn returned NULL (errno %d): step 02 must work first",
-          errno);
-    if (name)
-        tasklet_set_name(t, name);
-    return t;
-}
-
-static void run_all(const char *section)
-{
-    errno = 0;
-    int r = tasklet_run();
-    int e = errno;
-    check(r == 0, section,
-          "tasklet_run: expected 0 (every tasklet finished), got %d with "
-          "errno %s: some tasklet is still blocked in a channel",
-          r, err_name(e, (char[64]){0}, 64));
-}
+const char *const ct_spawn_section = S_RENDEZVOUS;
 
 /* Shows that c still pairs a sender with a receiver, after whatever the
  * test did to it: a receiver tasklet takes a value the main tasklet sends. */
 static void *still_value;
-static struct call still_call;
+static struct ct_call still_call;
 static void still_receiver(void *arg)
 {
     chan *c = arg;
-    still_call = record(chan_receive(c, &still_value));
+    still_call = ct_record(chan_receive(c, &still_value));
 }
 
 static void check_still_works(chan *c, const char *section)
 {
     static int token;
     still_value = NULL;
-    still_call = (struct call){0};
-    spawn(still_receiver, c, "after");
-    struct call sent = record(chan_send(c, &token));
-    run_all(section);
+    still_call = (struct ct_call){0};
+    ct_spawn(still_receiver, c, "after");
+    struct ct_call sent = ct_record(chan_send(c, &token));
+    ct_run_all(section);
     check_call(sent, 0, 0, section,
                "afterwards, a chan_send on the same channel");
     check_call(still_call, 0, 0, section,
@@ -163,14 +69,14 @@ static int token_a, token_b;
 static tasklet *first;
 static const char *first_waits_for;
 static bool first_parked;
-static struct call send_call, recv_call;
+static struct ct_call send_call, recv_call;
 static void *recv_value;
 
 static void sender_a(void *arg)
 {
     (void)arg;
     trace("s0");
-    send_call = record(chan_send(rc, &token_a));
+    send_call = ct_record(chan_send(rc, &token_a));
     trace("s1");
 }
 
@@ -178,7 +84,7 @@ static void receiver_a(void *arg)
 {
     (void)arg;
     trace("r0");
-    recv_call = record(chan_receive(rc, &recv_value));
+    recv_call = ct_record(chan_receive(rc, &recv_value));
     trace("r1");
 }
 
@@ -209,11 +115,11 @@ static void watcher_then_send(void *arg)
 static void test_send_waits_for_a_receiver(void **state)
 {
     (void)state;
-    rc = new_chan();
+    rc = ct_new_chan();
     trace_reset();
-    first = spawn(sender_a, NULL, "sender");
-    spawn(watcher_then_receive, NULL, "watcher");
-    run_all(S_RENDEZVOUS);
+    first = ct_spawn(sender_a, NULL, "sender");
+    ct_spawn(watcher_then_receive, NULL, "watcher");
+    ct_run_all(S_RENDEZVOUS);
 
     check(first_parked, S_RENDEZVOUS,
           "a sender with no receiver should be parked (tasklet_is_parked "
@@ -238,11 +144,11 @@ static void test_send_waits_for_a_receiver(void **state)
 static void test_receive_waits_for_a_sender(void **state)
 {
     (void)state;
-    rc = new_chan();
+    rc = ct_new_chan();
     trace_reset();
-    first = spawn(receiver_a, NULL, "receiver");
-    spawn(watcher_then_send, NULL, "watcher");
-    run_all(S_RENDEZVOUS);
+    first = ct_spawn(receiver_a, NULL, "receiver");
+    ct_spawn(watcher_then_send, NULL, "watcher");
+    ct_run_all(S_RENDEZVOUS);
 
     check(first_parked, S_RENDEZVOUS,
           "a receiver with no sender should be parked (tasklet_is_parked "
@@ -269,7 +175,7 @@ enum { NVALUES = 1000 };
 static int value_store[NVALUES];
 static void *values_got[NVALUES];
 static int values_received;
-static struct call values_bad;
+static struct ct_call values_bad;
 
 static void *value_of(int i)
 {
@@ -280,7 +186,7 @@ static void many_sender(void *arg)
 {
     (void)arg;
     for (int i = 0; i < NVALUES; i++) {
-        struct call c = record(chan_send(rc, value_of(i)));
+        struct ct_call c = ct_record(chan_send(rc, value_of(i)));
         if (c.ret != 0) {
             values_bad = c;
             return;
@@ -293,7 +199,7 @@ static void many_receiver(void *arg)
     (void)arg;
     for (int i = 0; i < NVALUES; i++) {
         void *v = &token_b; /* something a receive must overwrite */
-        struct call c = record(chan_receive(rc, &v));
+        struct ct_call c = ct_record(chan_receive(rc, &v));
         if (c.ret != 0) {
             values_bad = c;
             return;
@@ -305,11 +211,11 @@ static void many_receiver(void *arg)
 static void test_values_arrive_intact_and_in_order(void **state)
 {
     (void)state;
-    rc = new_chan();
-    values_bad = (struct call){.done = true};
-    spawn(many_sender, NULL, "sender");
-    spawn(many_receiver, NULL, "receiver");
-    run_all(S_RENDEZVOUS);
+    rc = ct_new_chan();
+    values_bad = (struct ct_call){.done = true};
+    ct_spawn(many_sender, NULL, "sender");
+    ct_spawn(many_receiver, NULL, "receiver");
+    ct_run_all(S_RENDEZVOUS);
 
     check_call(values_bad, 0, 0, S_RENDEZVOUS,
                "every chan_send and chan_receive of a stream of values");
@@ -329,18 +235,18 @@ enum { NBLOCKED = 3 };
 static int blocked_token[NBLOCKED];
 static int balance_seen[NBLOCKED + 1];
 static void *blocked_got[NBLOCKED];
-static struct call blocked_call[NBLOCKED];
+static struct ct_call blocked_call[NBLOCKED];
 
 static void blocked_receiver(void *arg)
 {
     int i = (int)(intptr_t)arg;
-    blocked_call[i] = record(chan_receive(rc, &blocked_got[i]));
+    blocked_call[i] = ct_record(chan_receive(rc, &blocked_got[i]));
 }
 
 static void blocked_sender(void *arg)
 {
     int i = (int)(intptr_t)arg;
-    blocked_call[i] = record(chan_send(rc, &blocked_token[i]));
+    blocked_call[i] = ct_record(chan_send(rc, &blocked_token[i]));
 }
 
 /* Runs after the blocked tasklets: notes the balance, then serves them one
@@ -368,12 +274,12 @@ static void balance_probe_receive(void *arg)
 static void test_balance_counts_blocked_receivers(void **state)
 {
     (void)state;
-    rc = new_chan();
+    rc = ct_new_chan();
     check_eq(chan_balance(rc), 0, S_BALANCE, "the balance of a new channel");
     for (int i = 0; i < NBLOCKED; i++)
-        spawn(blocked_receiver, (void *)(intptr_t)i, NULL);
-    spawn(balance_probe_send, NULL, "probe");
-    run_all(S_BALANCE);
+        ct_spawn(blocked_receiver, (void *)(intptr_t)i, NULL);
+    ct_spawn(balance_probe_send, NULL, "probe");
+    ct_run_all(S_BALANCE);
 
     for (int i = 0; i <= NBLOCKED; i++)
         check(balance_seen[i] == i - NBLOCKED, S_BALANCE,
@@ -393,11 +299,11 @@ static void test_balance_counts_blocked_receivers(void **state)
 static void test_balance_counts_blocked_senders(void **state)
 {
     (void)state;
-    rc = new_chan();
+    rc = ct_new_chan();
     for (int i = 0; i < NBLOCKED; i++)
-        spawn(blocked_sender, (void *)(intptr_t)i, NULL);
-    spawn(balance_probe_receive, NULL, "probe");
-    run_all(S_BALANCE);
+        ct_spawn(blocked_sender, (void *)(intptr_t)i, NULL);
+    ct_spawn(balance_probe_receive, NULL, "probe");
+    ct_run_all(S_BALANCE);
 
     for (int i = 0; i <= NBLOCKED; i++)
         check(balance_seen[i] == NBLOCKED - i, S_BALANCE,
@@ -430,20 +336,20 @@ static void bystander(void *arg)
 static void run_preference(int preference, bool receiver_first,
                            const char *want)
 {
-    rc = new_chan();
+    rc = ct_new_chan();
     chan_set_preference(rc, preference);
     check_eq(chan_preference(rc), preference, S_PREFERENCE,
              "chan_preference after chan_set_preference");
     trace_reset();
     if (receiver_first) {
-        spawn(receiver_a, NULL, "receiver");
-        spawn(sender_a, NULL, "sender");
+        ct_spawn(receiver_a, NULL, "receiver");
+        ct_spawn(sender_a, NULL, "sender");
     } else {
-        spawn(sender_a, NULL, "sender");
-        spawn(receiver_a, NULL, "receiver");
+        ct_spawn(sender_a, NULL, "sender");
+        ct_spawn(receiver_a, NULL, "receiver");
     }
-    spawn(bystander, NULL, "bystander");
-    run_all(S_PREFERENCE);
+    ct_spawn(bystander, NULL, "bystander");
+    ct_run_all(S_PREFERENCE);
 
     check_call(send_call, 0, 0, S_RENDEZVOUS, "chan_send");
     check_call(recv_call, 0, 0, S_RENDEZVOUS, "chan_receive");
@@ -463,7 +369,7 @@ static void run_preference(int preference, bool receiver_first,
 static void test_preference_default_and_clamped(void **state)
 {
     (void)state;
-    chan *c = new_chan();
+    chan *c = ct_new_chan();
     check_eq(chan_preference(c), -1, S_PREFERENCE,
              "the preference of a new channel (the receiver is preferred)");
     chan_set_preference(c, 1);
@@ -536,7 +442,7 @@ static void closer(void *arg)
 static void test_close_idle_channel(void **state)
 {
     (void)state;
-    chan *c = new_chan();
+    chan *c = ct_new_chan();
     check(!chan_closing(c) && !chan_closed(c), S_CLOSE,
           "a new channel should be neither closing nor closed "
           "(closing %d, closed %d)", chan_closing(c), chan_closed(c));
@@ -547,11 +453,11 @@ static void test_close_idle_channel(void **state)
           "a closing channel with no sender waiting should be closed at "
           "once (chan_closed was false)");
     static int token;
-    struct call s = record(chan_send(c, &token));
+    struct ct_call s = ct_record(chan_send(c, &token));
     check_call(s, -1, EPIPE, S_CLOSE,
                "chan_send on a closed channel (it must fail at once)");
     void *v = &token;
-    struct call r = record(chan_receive(c, &v));
+    struct ct_call r = ct_record(chan_receive(c, &v));
     check_call(r, -1, EPIPE, S_CLOSE,
                "chan_receive on a closed channel (it must fail at once)");
     check_eq(chan_balance(c), 0, S_CLOSE,
@@ -562,11 +468,11 @@ static void test_close_idle_channel(void **state)
 static void test_close_wakes_blocked_receivers(void **state)
 {
     (void)state;
-    rc = new_chan();
+    rc = ct_new_chan();
     for (int i = 0; i < 2; i++)
-        spawn(blocked_receiver, (void *)(intptr_t)i, NULL);
-    spawn(closer, NULL, "closer");
-    run_all(S_CLOSE);
+        ct_spawn(blocked_receiver, (void *)(intptr_t)i, NULL);
+    ct_spawn(closer, NULL, "closer");
+    ct_run_all(S_CLOSE);
 
     check(closing_seen, S_CLOSE,
           "chan_closing should be true as soon as chan_close returns");
@@ -581,7 +487,7 @@ static void test_close_wakes_blocked_receivers(void **state)
     chan_destroy(rc);
 }
 
-static struct call close_recv[NBLOCKED + 1];
+static struct ct_call close_recv[NBLOCKED + 1];
 static bool closed_between[NBLOCKED];
 static int balance_after_close;
 
@@ -594,21 +500,21 @@ static void close_then_drain(void *arg)
     closed_seen = chan_closed(rc);
     balance_after_close = chan_balance(rc);
     for (int i = 0; i < NBLOCKED; i++) {
-        close_recv[i] = record(chan_receive(rc, &blocked_got[i]));
+        close_recv[i] = ct_record(chan_receive(rc, &blocked_got[i]));
         closed_between[i] = chan_closed(rc);
     }
     void *v = NULL;
-    close_recv[NBLOCKED] = record(chan_receive(rc, &v));
+    close_recv[NBLOCKED] = ct_record(chan_receive(rc, &v));
 }
 
 static void test_close_lets_blocked_senders_deliver(void **state)
 {
     (void)state;
-    rc = new_chan();
+    rc = ct_new_chan();
     for (int i = 0; i < NBLOCKED; i++)
-        spawn(blocked_sender, (void *)(intptr_t)i, NULL);
-    spawn(close_then_drain, NULL, "closer");
-    run_all(S_CLOSE);
+        ct_spawn(blocked_sender, (void *)(intptr_t)i, NULL);
+    ct_spawn(close_then_drain, NULL, "closer");
+    ct_run_all(S_CLOSE);
 
     check(closing_seen, S_CLOSE,
           "chan_closing should be true as soon as chan_close returns");
@@ -640,35 +546,35 @@ static void test_close_lets_blocked_senders_deliver(void **state)
 }
 
 static int balance_after_late_send;
-static struct call drain_call;
+static struct ct_call drain_call;
 static void *drained;
 static bool closed_after_drain;
 
 static void late_sender(void *arg)
 {
     (void)arg;
-    send_call = record(chan_send(rc, &token_a));
+    send_call = ct_record(chan_send(rc, &token_a));
     balance_after_late_send = chan_balance(rc);
 }
 
 static void drainer(void *arg)
 {
     (void)arg;
-    drain_call = record(chan_receive(rc, &drained));
+    drain_call = ct_record(chan_receive(rc, &drained));
     closed_after_drain = chan_closed(rc);
 }
 
 static void test_send_on_closing_channel_fails(void **state)
 {
     (void)state;
-    rc = new_chan();
+    rc = ct_new_chan();
     /* A sender blocked before the close keeps the channel closing but not
      * closed; a sender that comes after the close must not join it. */
-    spawn(blocked_sender, (void *)(intptr_t)0, NULL);
-    spawn(closer, NULL, "closer");
-    spawn(late_sender, NULL, "late");
-    spawn(drainer, NULL, "drainer");
-    run_all(S_CLOSE);
+    ct_spawn(blocked_sender, (void *)(intptr_t)0, NULL);
+    ct_spawn(closer, NULL, "closer");
+    ct_spawn(late_sender, NULL, "late");
+    ct_spawn(drainer, NULL, "drainer");
+    ct_run_all(S_CLOSE);
 
     check(closing_seen && !closed_seen, S_CLOSE,
           "with a sender waiting, a closed channel should be closing "
@@ -728,26 +634,26 @@ static void release_reports(void)
 static void stuck_sender(void *arg)
 {
     (void)arg;
-    send_call = record(chan_send(dc, &token_b));
+    send_call = ct_record(chan_send(dc, &token_b));
 }
 
 static void stuck_receiver(void *arg)
 {
     (void)arg;
-    recv_call = record(chan_receive(rc, &recv_value));
+    recv_call = ct_record(chan_receive(rc, &recv_value));
 }
 
 static void test_deadlock_main_receive(void **state)
 {
     (void)state;
-    rc = new_chan();
-    dc = new_chan();
+    rc = ct_new_chan();
+    dc = ct_new_chan();
     capture_reports();
-    spawn(stuck_sender, NULL, "writer");
+    ct_spawn(stuck_sender, NULL, "writer");
 
     /* Nobody will ever send on rc: the writer blocks on another channel. */
     void *v = NULL;
-    struct call got = record(chan_receive(rc, &v));
+    struct ct_call got = ct_record(chan_receive(rc, &v));
     check_call(got, -1, EDEADLK, S_DEADLOCK,
                "chan_receive on the main tasklet, when no other tasklet "
                "can ever run");
@@ -758,9 +664,9 @@ static void test_deadlock_main_receive(void **state)
              "the balance of the channel main gave up on");
 
     /* Unblock the writer so that everything ends cleanly. */
-    got = record(chan_receive(dc, &v));
+    got = ct_record(chan_receive(dc, &v));
     check_call(got, 0, 0, S_RENDEZVOUS, "chan_receive from the writer");
-    run_all(S_DEADLOCK);
+    ct_run_all(S_DEADLOCK);
     check_call(send_call, 0, 0, S_RENDEZVOUS, "the writer's chan_send");
     release_reports();
     chan_destroy(rc);
@@ -770,11 +676,11 @@ static void test_deadlock_main_receive(void **state)
 static void test_deadlock_from_run(void **state)
 {
     (void)state;
-    rc = new_chan();
-    dc = new_chan();
+    rc = ct_new_chan();
+    dc = ct_new_chan();
     capture_reports();
-    spawn(stuck_receiver, NULL, "alice");
-    spawn(stuck_sender, NULL, "bob");
+    ct_spawn(stuck_receiver, NULL, "alice");
+    ct_spawn(stuck_sender, NULL, "bob");
 
     errno = 0;
     int r = tasklet_run();
@@ -782,17 +688,17 @@ static void test_deadlock_from_run(void **state)
     check(r == -1 && e == EDEADLK, S_DEADLOCK,
           "tasklet_run with tasklets blocked in channels nobody else uses: "
           "expected -1 with errno EDEADLK, got %d with errno %s",
-          r, err_name(e, (char[64]){0}, 64));
+          r, ct_err_name(e, (char[64]){0}, 64));
     check_report_says("alice", "a tasklet named with tasklet_set_name");
     check_report_says("bob", "a tasklet named with tasklet_set_name");
     check_report_says("chan_receive", "what alice waits in");
     check_report_says("chan_send", "what bob waits in");
 
     /* Serve both from main, then let them finish. */
-    struct call s = record(chan_send(rc, &token_a));
+    struct ct_call s = ct_record(chan_send(rc, &token_a));
     void *v = NULL;
-    struct call g = record(chan_receive(dc, &v));
-    run_all(S_DEADLOCK);
+    struct ct_call g = ct_record(chan_receive(dc, &v));
+    ct_run_all(S_DEADLOCK);
     check_call(s, 0, 0, S_RENDEZVOUS, "main's chan_send to alice");
     check_call(g, 0, 0, S_RENDEZVOUS, "main's chan_receive from bob");
     check_call(recv_call, 0, 0, S_RENDEZVOUS, "alice's chan_receive");
@@ -808,21 +714,21 @@ static void test_destroy_idle_channels(void **state)
 {
     (void)state;
     /* Valgrind and AddressSanitizer check that nothing leaks here. */
-    chan_destroy(new_chan());
+    chan_destroy(ct_new_chan());
 
-    rc = new_chan();
-    spawn(receiver_a, NULL, "receiver");
-    spawn(sender_a, NULL, "sender");
-    run_all(S_DESTROY);
+    rc = ct_new_chan();
+    ct_spawn(receiver_a, NULL, "receiver");
+    ct_spawn(sender_a, NULL, "sender");
+    ct_run_all(S_DESTROY);
     check_call(recv_call, 0, 0, S_RENDEZVOUS, "chan_receive");
     chan_destroy(rc);
 
-    chan *c = new_chan();
+    chan *c = ct_new_chan();
     chan_close(c);
     chan_destroy(c);
 
     for (int i = 0; i < 1000; i++)
-        chan_destroy(new_chan());
+        chan_destroy(ct_new_chan());
 }
 
 /* ---- cancelling ---- */
@@ -838,7 +744,7 @@ static void canceller(void *arg)
     balance_after_cancel = chan_balance(rc);
 }
 
-static void check_cancelled(struct call got, int blocked_balance,
+static void check_cancelled(struct ct_call got, int blocked_balance,
                             const char *what)
 {
     check_eq(balance_before_cancel, blocked_balance, S_BALANCE,
@@ -856,10 +762,10 @@ static void check_cancelled(struct call got, int blocked_balance,
 static void test_cancel_blocked_receive(void **state)
 {
     (void)state;
-    rc = new_chan();
-    victim = spawn(receiver_a, NULL, "victim");
-    spawn(canceller, NULL, "canceller");
-    run_all(S_CANCEL);
+    rc = ct_new_chan();
+    victim = ct_spawn(receiver_a, NULL, "victim");
+    ct_spawn(canceller, NULL, "canceller");
+    ct_run_all(S_CANCEL);
     check_cancelled(recv_call, -1, "chan_receive of a cancelled tasklet");
     check_still_works(rc, S_CANCEL);
     chan_destroy(rc);
@@ -868,10 +774,10 @@ static void test_cancel_blocked_receive(void **state)
 static void test_cancel_blocked_send(void **state)
 {
     (void)state;
-    rc = new_chan();
-    victim = spawn(sender_a, NULL, "victim");
-    spawn(canceller, NULL, "canceller");
-    run_all(S_CANCEL);
+    rc = ct_new_chan();
+    victim = ct_spawn(sender_a, NULL, "victim");
+    ct_spawn(canceller, NULL, "canceller");
+    ct_run_all(S_CANCEL);
     check_cancelled(send_call, 1, "chan_send of a cancelled tasklet");
     check_still_works(rc, S_CANCEL);
     chan_destroy(rc);

@@ -21,131 +21,37 @@
 #include <string.h>
 
 #include "chan.h"
+#include "chantest.h"
 #include "tasklet.h"
 
 #define S_SELECT "Select"
 #define S_CLOSE "Closing a channel"
 #define S_DEADLOCK "Deadlock"
-#define S_DESTROY "Creating and destroying channels"
 #define S_CANCEL "Cancelling a blocked tasklet"
 
 /* ---- helpers ---- */
 
-/* What a blocking call returned, recorded by the tasklet that made it. */
-struct call {
-    bool done;
-    int ret;
-    int err;
-};
-
-static struct call record(int ret)
-{
-    return (struct call){.done = true, .ret = ret, .err = ret < 0 ? errno : 0};
-}
-
-static const char *err_name(int e, char *buf, size_t size)
-{
-    switch (e) {
-    case EPIPE: return "EPIPE";
-    case ECANCELED: return "ECANCELED";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case EDEADLK: return "EDEADLK";
-    case ENOSYS: return "ENOSYS (still the starter's TODO?)";
-    case ENOMEM: return "ENOMEM";
-    case EINVAL: return "EINVAL";
-    }
-    snprintf(buf, size, "%d (%s)", e, strerror(e));
-    return buf;
-}
-
-static const char *describe_want(int ret, int err, char *buf, size_t size)
-{
-    char name[64];
-    if (ret >= 0)
-        snprintf(buf, size, "%d", ret);
-    else
-        snprintf(buf, size, "%d with errno %s", ret,
-                 err_name(err, name, sizeof name));
-    return buf;
-}
-
-static const char *describe_got(struct call c, char *buf, size_t size)
-{
-    char name[64];
-    if (!c.done)
-        snprintf(buf, size, "no return at all (the tasklet never came back "
-                            "from the call)");
-    else if (c.ret >= 0)
-        snprintf(buf, size, "%d", c.ret);
-    else
-        snprintf(buf, size, "%d with errno %s", c.ret,
-                 err_name(c.err, name, sizeof name));
-    return buf;
-}
-
-/* Checks a recorded call against the return (an index or 0, or -1 and
- * errno) the chapter promises. */
-#define check_call(got, want_ret, want_err, section, what)                  \
-    do {                                                                    \
-        struct call g_ = (got);                                             \
-        int wr_ = (want_ret), we_ = (want_err);                             \
-        check(g_.done && g_.ret == wr_ && (wr_ >= 0 || g_.err == we_),      \
-              section, "%s: expected %s, got %s", what,                     \
-              describe_want(wr_, we_, (char[96]){0}, 96),                   \
-              describe_got(g_, (char[160]){0}, 160));                       \
-    } while (0)
-
-static chan *new_chan(void)
-{
-    errno = 0;
-    chan *c = chan_create();
-    check(c != NULL, S_DESTROY,
-          "chan_create: expected a new channel, got NULL (errno %s)",
-          err_name(errno, (char[64]){0}, 64));
-    return c;
-}
-
-static tasklet *spawn(void (*fn)(void *), void *arg, const char *name)
-{
-    tasklet *t = tasklet_spawn(fn, arg);
-    check(t != NULL, S_SELECT,
-          "tasklet_spawn returned NULL (errno %d): step 02 must work first",
-          errno);
-    if (name)
-        tasklet_set_name(t, name);
-    return t;
-}
-
-static void run_all(const char *section)
-{
-    errno = 0;
-    int r = tasklet_run();
-    int e = errno;
-    check(r == 0, section,
-          "tasklet_run: expected 0 (every tasklet finished), got %d with "
-          "errno %s: some tasklet is still blocked in a channel",
-          r, err_name(e, (char[64]){0}, 64));
-}
+const char *const ct_spawn_section = S_SELECT;
 
 /* Shows that c still pairs a sender with a receiver: a receiver tasklet
  * takes a value the main tasklet sends. A wait the select left behind
  * would swallow the value instead. */
 static void *still_value;
-static struct call still_call;
+static struct ct_call still_call;
 static void still_receiver(void *arg)
 {
     chan *ch = arg;
-    still_call = record(chan_receive(ch, &still_value));
+    still_call = ct_record(chan_receive(ch, &still_value));
 }
 
 static void check_still_works(chan *ch, const char *name, const char *section)
 {
     static int token;
     still_value = NULL;
-    still_call = (struct call){0};
-    spawn(still_receiver, ch, "after");
-    struct call sent = record(chan_send(ch, &token));
-    run_all(section);
+    still_call = (struct ct_call){0};
+    ct_spawn(still_receiver, ch, "after");
+    struct ct_call sent = ct_record(chan_send(ch, &token));
+    ct_run_all(section);
     check_call(sent, 0, 0, section, "afterwards, a chan_send on a channel "
                                     "the select waited in");
     check_call(still_call, 0, 0, section,
@@ -165,20 +71,20 @@ static int va, vb, vc, vd;
 struct one_op {
     chan **ch;
     void *value;
-    struct call call;
+    struct ct_call call;
     void *got;
 };
 
 static void one_send(void *arg)
 {
     struct one_op *op = arg;
-    op->call = record(chan_send(*op->ch, op->value));
+    op->call = ct_record(chan_send(*op->ch, op->value));
 }
 
 static void one_receive(void *arg)
 {
     struct one_op *op = arg;
-    op->call = record(chan_receive(*op->ch, &op->got));
+    op->call = ct_record(chan_receive(*op->ch, &op->got));
 }
 
 static const char *case_text(const struct chan_case *k)
@@ -211,13 +117,13 @@ static const char *cases_text(const struct chan_case *cases, int n, char *buf,
 struct select_run {
     struct chan_case cases[4];
     int n;
-    struct call call;
+    struct ct_call call;
     int balance_after[4];
 };
 
 static void do_select(struct select_run *s)
 {
-    s->call = record(chan_select(s->cases, s->n));
+    s->call = ct_record(chan_select(s->cases, s->n));
     for (int i = 0; i < s->n; i++)
         s->balance_after[i] = chan_balance(s->cases[i].chan);
 }
@@ -238,7 +144,7 @@ static void check_select_result(const struct select_run *s, int want,
     cases_text(s->cases, s->n, text, sizeof text);
     check(s->call.done && s->call.ret == want, S_SELECT,
           "chan_select on %s, %s: expected index %d, got %s", text, why,
-          want, describe_got(s->call, (char[160]){0}, 160));
+          want, ct_describe_got(s->call, (char[160]){0}, 160));
     if (s->cases[want].op == CHAN_RECEIVE)
         check(s->cases[want].value == want_value, S_SELECT,
               "chan_select on %s returned %d; cases[%d].value should hold "
@@ -249,17 +155,17 @@ static void check_select_result(const struct select_run *s, int want,
 static void test_select_first_ready_case_wins(void **state)
 {
     (void)state;
-    a = new_chan();
-    b = new_chan();
-    c = new_chan();
-    d = new_chan();
+    a = ct_new_chan();
+    b = ct_new_chan();
+    c = ct_new_chan();
+    d = ct_new_chan();
     /* Senders wait on c (first) and b (second); a receiver waits on d. */
     struct one_op on_c = {.ch = &c, .value = &vc};
     struct one_op on_b = {.ch = &b, .value = &vb};
     struct one_op on_d = {.ch = &d};
-    spawn(one_send, &on_c, "sender c");
-    spawn(one_send, &on_b, "sender b");
-    spawn(one_receive, &on_d, "receiver d");
+    ct_spawn(one_send, &on_c, "sender c");
+    ct_spawn(one_send, &on_b, "sender b");
+    ct_spawn(one_receive, &on_d, "receiver d");
 
     sel[0] = (struct select_run){
         .cases = {{a, CHAN_RECEIVE, NULL}, {b, CHAN_RECEIVE, NULL},
@@ -271,8 +177,8 @@ static void test_select_first_ready_case_wins(void **state)
         .n = 3};
     sel[2] = (struct select_run){
         .cases = {{a, CHAN_RECEIVE, NULL}, {c, CHAN_RECEIVE, NULL}}, .n = 2};
-    spawn(three_selects, NULL, "selector");
-    run_all(S_SELECT);
+    ct_spawn(three_selects, NULL, "selector");
+    ct_run_all(S_SELECT);
 
     check_select_result(&sel[0], 1, &vb,
                         "with senders waiting on b and c (c's came first): "
@@ -316,7 +222,7 @@ struct partner {
     chan **ch;
     enum chan_op op;
     void *value;
-    struct call call;
+    struct ct_call call;
     void *got;
 };
 
@@ -329,9 +235,9 @@ static void partner_fn(void *arg)
     for (int i = 0; i < 3; i++)
         balance_while[i] = chan_balance(all[i]);
     if (p->op == CHAN_SEND)
-        p->call = record(chan_send(*p->ch, p->value));
+        p->call = ct_record(chan_send(*p->ch, p->value));
     else
-        p->call = record(chan_receive(*p->ch, &p->got));
+        p->call = ct_record(chan_receive(*p->ch, &p->got));
     for (int i = 0; i < 3; i++)
         balance_right_after[i] = chan_balance(all[i]);
 }
@@ -348,17 +254,17 @@ static void check_balances(const int *got, const int *want, const char *when)
 static void test_select_blocks_until_a_partner_comes(void **state)
 {
     (void)state;
-    a = new_chan();
-    b = new_chan();
-    c = new_chan();
+    a = ct_new_chan();
+    b = ct_new_chan();
+    c = ct_new_chan();
     struct select_run s = {
         .cases = {{a, CHAN_RECEIVE, NULL}, {b, CHAN_RECEIVE, NULL},
                   {c, CHAN_RECEIVE, NULL}},
         .n = 3};
     struct partner p = {.ch = &b, .op = CHAN_SEND, .value = &vb};
-    selector = spawn(select_once, &s, "selector");
-    spawn(partner_fn, &p, "partner");
-    run_all(S_SELECT);
+    selector = ct_spawn(select_once, &s, "selector");
+    ct_spawn(partner_fn, &p, "partner");
+    ct_run_all(S_SELECT);
 
     check(selector_parked, S_SELECT,
           "with no case ready, chan_select should block (the selecting "
@@ -384,14 +290,14 @@ static void test_select_blocks_until_a_partner_comes(void **state)
 
 static void run_mixed(struct partner *p, int want, void *want_value)
 {
-    a = new_chan();
-    b = new_chan();
-    c = new_chan();
+    a = ct_new_chan();
+    b = ct_new_chan();
+    c = ct_new_chan();
     struct select_run s = {
         .cases = {{a, CHAN_SEND, &va}, {b, CHAN_RECEIVE, NULL}}, .n = 2};
-    selector = spawn(select_once, &s, "selector");
-    spawn(partner_fn, p, "partner");
-    run_all(S_SELECT);
+    selector = ct_spawn(select_once, &s, "selector");
+    ct_spawn(partner_fn, p, "partner");
+    ct_run_all(S_SELECT);
 
     check(selector_parked, S_SELECT,
           "with no case ready, chan_select should block (the selecting "
@@ -432,7 +338,7 @@ static void test_select_mixed_completes_receive_case(void **state)
 
 /* ---- closed channels ---- */
 
-static struct call closer_send;
+static struct ct_call closer_send;
 static bool still_parked_after_one_close;
 static struct select_run closing_sel[3];
 
@@ -442,7 +348,7 @@ static void closing_partner(void *arg)
     /* closing_sel[0] waits on a and b: closing a alone must not end it. */
     chan_close(a);
     still_parked_after_one_close = tasklet_is_parked(selector);
-    closer_send = record(chan_send(b, &vb));
+    closer_send = ct_record(chan_send(b, &vb));
 }
 
 static void selects_on_closed(void *arg)
@@ -453,20 +359,20 @@ static void selects_on_closed(void *arg)
     do_select(&closing_sel[2]); /* every case closed */
 }
 
-static struct call late_send;
+static struct ct_call late_send;
 
 static void late_b_sender(void *arg)
 {
     (void)arg;
-    late_send = record(chan_send(b, &vd));
+    late_send = ct_record(chan_send(b, &vd));
 }
 
 static void test_select_skips_closed_channels(void **state)
 {
     (void)state;
-    a = new_chan();
-    b = new_chan();
-    c = new_chan();
+    a = ct_new_chan();
+    b = ct_new_chan();
+    c = ct_new_chan();
     closing_sel[0] = (struct select_run){
         .cases = {{a, CHAN_RECEIVE, NULL}, {b, CHAN_RECEIVE, NULL}}, .n = 2};
     closing_sel[1] = (struct select_run){
@@ -474,10 +380,10 @@ static void test_select_skips_closed_channels(void **state)
     closing_sel[2] = (struct select_run){
         .cases = {{a, CHAN_RECEIVE, NULL}, {c, CHAN_SEND, &vc}}, .n = 2};
     chan_close(c);
-    selector = spawn(selects_on_closed, NULL, "selector");
-    spawn(closing_partner, NULL, "closer");
-    spawn(late_b_sender, NULL, "sender b");
-    run_all(S_SELECT);
+    selector = ct_spawn(selects_on_closed, NULL, "selector");
+    ct_spawn(closing_partner, NULL, "closer");
+    ct_spawn(late_b_sender, NULL, "sender b");
+    ct_run_all(S_SELECT);
 
     check(still_parked_after_one_close, S_CLOSE,
           "a select waiting on a and b should keep waiting when only a is "
@@ -504,16 +410,16 @@ static void close_b(void *arg)
 static void test_select_fails_when_its_last_channel_closes(void **state)
 {
     (void)state;
-    a = new_chan();
-    b = new_chan();
+    a = ct_new_chan();
+    b = ct_new_chan();
     chan_close(a);
     /* The select starts with a closed, so it waits on b alone; closing b
      * too leaves it nothing to wait for. */
     struct select_run s = {
         .cases = {{a, CHAN_RECEIVE, NULL}, {b, CHAN_RECEIVE, NULL}}, .n = 2};
-    selector = spawn(select_once, &s, "selector");
-    spawn(close_b, NULL, "closer");
-    run_all(S_CLOSE);
+    selector = ct_spawn(select_once, &s, "selector");
+    ct_spawn(close_b, NULL, "closer");
+    ct_run_all(S_CLOSE);
     check_call(s.call, -1, EPIPE, S_CLOSE,
                "chan_select waiting on b (a was closed) when b closes too");
     check_eq(chan_balance(b), 0, S_CLOSE, "the balance of b at the end");
@@ -526,8 +432,8 @@ static void test_select_fails_when_its_last_channel_closes(void **state)
 static void test_select_in_deadlock_report(void **state)
 {
     (void)state;
-    a = new_chan();
-    b = new_chan();
+    a = ct_new_chan();
+    b = ct_new_chan();
     char *report = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&report, &len);
@@ -536,7 +442,7 @@ static void test_select_in_deadlock_report(void **state)
 
     struct select_run s = {
         .cases = {{a, CHAN_RECEIVE, NULL}, {b, CHAN_SEND, &vb}}, .n = 2};
-    spawn(select_once, &s, "carol");
+    ct_spawn(select_once, &s, "carol");
     errno = 0;
     int r = tasklet_run();
     int e = errno;
@@ -544,7 +450,7 @@ static void test_select_in_deadlock_report(void **state)
     check(r == -1 && e == EDEADLK, S_DEADLOCK,
           "tasklet_run with a tasklet blocked in chan_select that nobody "
           "serves: expected -1 with errno EDEADLK, got %d with errno %s",
-          r, err_name(e, (char[64]){0}, 64));
+          r, ct_err_name(e, (char[64]){0}, 64));
     check(report && strstr(report, "carol") != NULL, S_DEADLOCK,
           "the deadlock report should name the blocked tasklet \"carol\"; "
           "it was:\n%s", report ? report : "");
@@ -552,8 +458,8 @@ static void test_select_in_deadlock_report(void **state)
           "the deadlock report should say carol waits in \"chan_select\"; "
           "it was:\n%s", report);
 
-    struct call sent = record(chan_send(a, &va));
-    run_all(S_DEADLOCK);
+    struct ct_call sent = ct_record(chan_send(a, &va));
+    ct_run_all(S_DEADLOCK);
     check_call(sent, 0, 0, S_SELECT, "main's chan_send to the select");
     check_select_result(&s, 0, &va, "served by main after the deadlock");
     tasklet_set_report_stream(stderr);
@@ -578,13 +484,13 @@ static void canceller(void *arg)
 static void test_cancel_blocked_select(void **state)
 {
     (void)state;
-    a = new_chan();
-    b = new_chan();
+    a = ct_new_chan();
+    b = ct_new_chan();
     struct select_run s = {
         .cases = {{a, CHAN_RECEIVE, NULL}, {b, CHAN_SEND, &vb}}, .n = 2};
-    selector = spawn(select_once, &s, "victim");
-    spawn(canceller, NULL, "canceller");
-    run_all(S_CANCEL);
+    selector = ct_spawn(select_once, &s, "victim");
+    ct_spawn(canceller, NULL, "canceller");
+    ct_run_all(S_CANCEL);
 
     check(balance_before_cancel[0] == -1 && balance_before_cancel[1] == 1,
           S_SELECT,

@@ -20,9 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "reactest.h"
 #include "reactor_backend.h"
 
-#define S_BACKEND "The backend interface"
 #define S_EPOLL_POLL "epoll and poll"
 
 /* poll first: the chapter suggests writing it first. */
@@ -35,21 +35,6 @@ static const struct reactor_backend *b; /* the one under test */
 enum { MAXEV = 256 };
 static struct reactor_event ev[MAXEV];
 
-static const char *err_name(int e)
-{
-    static char buf[64];
-    switch (e) {
-    case 0: return "0";
-    case ENOSYS: return "ENOSYS (still the starter's TODO?)";
-    case EEXIST: return "EEXIST";
-    case ENOENT: return "ENOENT";
-    case EBADF: return "EBADF";
-    case EINVAL: return "EINVAL";
-    }
-    snprintf(buf, sizeof buf, "%d (%s)", e, strerror(e));
-    return buf;
-}
-
 static void *create(void)
 {
     errno = 0;
@@ -58,7 +43,7 @@ static void *create(void)
     check(s != NULL, S_BACKEND,
           "the %s backend's create(): expected its state, got NULL with "
           "errno %s",
-          b->name, err_name(e));
+          b->name, rt_err_name(e));
     return s;
 }
 
@@ -70,7 +55,7 @@ static void set(void *s, int fd, unsigned old, unsigned want)
     check(rc == 0, S_BACKEND,
           "the %s backend's set(fd %d, %u -> %u): expected 0, got %d with "
           "errno %s",
-          b->name, fd, old, want, rc, err_name(e));
+          b->name, fd, old, want, rc, rt_err_name(e));
 }
 
 static int wait0(void *s)
@@ -81,7 +66,7 @@ static int wait0(void *s)
     check(n >= 0, S_BACKEND,
           "the %s backend's wait(timeout 0): expected the number of ready "
           "fds, got %d with errno %s",
-          b->name, n, err_name(e));
+          b->name, n, rt_err_name(e));
     return n;
 }
 

@@ -26,53 +26,15 @@
 #include <unistd.h>
 
 #include "reactor.h"
+#include "reactest.h"
 #include "reactor_backend.h"
 
 #define S_HANDLERS "The handlers"
 #define S_TURN "One turn of the loop"
 #define S_CONNECT "Finishing a connect"
 #define S_EOF "End of file and errors"
-#define S_BACKEND "The backend interface"
 
 /* ---- helpers ---- */
-
-static const char *const backends[] = {"epoll", "poll"};
-static const char *backend;
-
-static const char *err_name(int e)
-{
-    static char buf[64];
-    switch (e) {
-    case 0: return "0";
-    case ENOSYS: return "ENOSYS (still the starter's TODO?)";
-    case EINVAL: return "EINVAL";
-    case EBADF: return "EBADF";
-    case EAGAIN: return "EAGAIN";
-    case EINPROGRESS: return "EINPROGRESS";
-    case ECONNREFUSED: return "ECONNREFUSED";
-    case ECONNRESET: return "ECONNRESET";
-    case EPIPE: return "EPIPE";
-    case ENOTCONN: return "ENOTCONN";
-    }
-    snprintf(buf, sizeof buf, "%d (%s)", e, strerror(e));
-    return buf;
-}
-
-static void on_both_backends(void (*scenario)(reactor *r))
-{
-    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
-        backend = backends[i];
-        errno = 0;
-        reactor *r = reactor_create(backend);
-        int e = errno;
-        check(r != NULL, S_BACKEND,
-              "reactor_create(\"%s\"): expected a reactor, got NULL with "
-              "errno %s",
-              backend, err_name(e));
-        scenario(r);
-        reactor_destroy(r);
-    }
-}
 
 /* A plain listening socket on 127.0.0.1, on a port the kernel picks. */
 static int listen_loopback(struct sockaddr_in *addr)
@@ -139,7 +101,7 @@ static void turn_until(reactor *r, const bool *flag, const char *section,
         check(n >= 0, section,
               "with the %s backend, reactor_poll: expected the number of "
               "events handled, got %d with errno %s",
-              backend, n, err_name(e));
+              backend, n, rt_err_name(e));
         idle = n == 0 ? idle + 1 : 0;
         check(idle < 2, section,
               "with the %s backend, waiting for %s: two turns of 2 s "
@@ -227,23 +189,12 @@ static void new_socket(struct seen *s, const char *section)
     check(rc == 0 && s->d.fd >= 0, section,
           "dispatcher_socket(AF_INET, SOCK_STREAM): expected 0 and a new fd "
           "in d->fd, got %d (fd %d) with errno %s",
-          rc, s->d.fd, err_name(e));
+          rc, s->d.fd, rt_err_name(e));
     int flags = fcntl(s->d.fd, F_GETFL);
     check(flags >= 0 && (flags & O_NONBLOCK), section,
           "dispatcher_socket should make a non-blocking socket (O_NONBLOCK); "
           "flags are 0x%x",
           flags);
-}
-
-static void add(reactor *r, struct dispatcher *d, const char *section)
-{
-    errno = 0;
-    int rc = reactor_add(r, d);
-    int e = errno;
-    check(rc == 0, section,
-          "with the %s backend, reactor_add of fd %d: expected 0, got %d "
-          "with errno %s",
-          backend, d->fd, rc, err_name(e));
 }
 
 /* ---- connecting ---- */
@@ -255,7 +206,7 @@ static void connect_scenario(reactor *r)
     struct seen s;
     seen_init(&s, &seen_ops);
     new_socket(&s, S_CONNECT);
-    add(r, &s.d, S_CONNECT);
+    rt_add(r, &s.d, S_CONNECT);
 
     errno = 0;
     int rc = dispatcher_connect(&s.d, (struct sockaddr *)&addr, sizeof addr);
@@ -264,7 +215,7 @@ static void connect_scenario(reactor *r)
           "dispatcher_connect to a listening port: expected 0 (started, or "
           "done at once), got %d with errno %s (a connect in progress is "
           "not an error)",
-          rc, err_name(e));
+          rc, rt_err_name(e));
     check(s.d.connecting || s.d.connected, S_CONNECT,
           "after dispatcher_connect returned 0, d should be connecting (or "
           "connected at once)");
@@ -294,7 +245,7 @@ static void connect_scenario(reactor *r)
 static void test_connect_completes(void **state)
 {
     (void)state;
-    on_both_backends(connect_scenario);
+    rt_on_both_backends(connect_scenario);
 }
 
 static void refused_scenario(reactor *r)
@@ -303,7 +254,7 @@ static void refused_scenario(reactor *r)
     struct seen s;
     seen_init(&s, &seen_ops);
     new_socket(&s, S_CONNECT);
-    add(r, &s.d, S_CONNECT);
+    rt_add(r, &s.d, S_CONNECT);
 
     errno = 0;
     int rc = dispatcher_connect(&s.d, (struct sockaddr *)&addr, sizeof addr);
@@ -313,7 +264,7 @@ static void refused_scenario(reactor *r)
         check(e == ECONNREFUSED, S_CONNECT,
               "dispatcher_connect to a closed port failed at once: expected "
               "errno ECONNREFUSED, got %s",
-              err_name(e));
+              rt_err_name(e));
         dispatcher_close(&s.d);
         return;
     }
@@ -326,7 +277,7 @@ static void refused_scenario(reactor *r)
           "with the %s backend, a refused connect should call handle_error "
           "once with ECONNREFUSED (from SO_ERROR); it ran %d times, last "
           "with %s",
-          backend, s.errors, err_name(s.last_error));
+          backend, s.errors, rt_err_name(s.last_error));
     check(!s.d.connected, S_CONNECT,
           "a refused connect must not leave d connected");
     check_eq(s.closes, 0, S_CONNECT,
@@ -336,7 +287,7 @@ static void refused_scenario(reactor *r)
 static void test_connect_refused(void **state)
 {
     (void)state;
-    on_both_backends(refused_scenario);
+    rt_on_both_backends(refused_scenario);
 }
 
 /* No handle_error: its default calls handle_close. */
@@ -354,7 +305,7 @@ static void refused_defaults_scenario(reactor *r)
     struct seen s;
     seen_init(&s, &close_only_ops);
     new_socket(&s, S_HANDLERS);
-    add(r, &s.d, S_HANDLERS);
+    rt_add(r, &s.d, S_HANDLERS);
     if (dispatcher_connect(&s.d, (struct sockaddr *)&addr, sizeof addr) < 0) {
         dispatcher_close(&s.d); /* refused at once: nothing to see here */
         return;
@@ -370,7 +321,7 @@ static void refused_defaults_scenario(reactor *r)
     struct seen t;
     seen_init(&t, &no_handler_ops);
     new_socket(&t, S_HANDLERS);
-    add(r, &t.d, S_HANDLERS);
+    rt_add(r, &t.d, S_HANDLERS);
     if (dispatcher_connect(&t.d, (struct sockaddr *)&addr, sizeof addr) < 0) {
         dispatcher_close(&t.d);
         return;
@@ -387,7 +338,7 @@ static void refused_defaults_scenario(reactor *r)
 static void test_refused_defaults_close(void **state)
 {
     (void)state;
-    on_both_backends(refused_defaults_scenario);
+    rt_on_both_backends(refused_defaults_scenario);
 }
 
 /* ---- accepting ---- */
@@ -406,10 +357,10 @@ static void accept_scenario(reactor *r)
     check(rc == 0 && s.d.accepting, S_HANDLERS,
           "dispatcher_listen on 127.0.0.1 port 0: expected 0 and d "
           "accepting, got %d with errno %s (accepting %d)",
-          rc, err_name(e), s.d.accepting);
+          rc, rt_err_name(e), s.d.accepting);
     socklen_t len = sizeof addr;
     getsockname(s.d.fd, (struct sockaddr *)&addr, &len);
-    add(r, &s.d, S_HANDLERS);
+    rt_add(r, &s.d, S_HANDLERS);
 
     int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     check(connect(c, (struct sockaddr *)&addr, sizeof addr) == 0, S_HANDLERS,
@@ -423,7 +374,7 @@ static void accept_scenario(reactor *r)
     check(s.accepted_fd >= 0, S_HANDLERS,
           "dispatcher_accept in handle_accept: expected the new fd, got -1 "
           "with errno %s",
-          err_name(errno));
+          rt_err_name(errno));
     int flags = fcntl(s.accepted_fd, F_GETFL);
     check(flags >= 0 && (flags & O_NONBLOCK), S_HANDLERS,
           "the fd from dispatcher_accept should be non-blocking; flags 0x%x",
@@ -434,7 +385,7 @@ static void accept_scenario(reactor *r)
     check(again == -1 && e == EAGAIN, S_HANDLERS,
           "dispatcher_accept with no connection waiting: expected -1 with "
           "EAGAIN, got %d with errno %s",
-          again, err_name(e));
+          again, rt_err_name(e));
     close(s.accepted_fd);
     close(c);
     dispatcher_close(&s.d);
@@ -443,7 +394,7 @@ static void accept_scenario(reactor *r)
 static void test_accept(void **state)
 {
     (void)state;
-    on_both_backends(accept_scenario);
+    rt_on_both_backends(accept_scenario);
 }
 
 /* ---- the peer closing ---- */
@@ -456,7 +407,7 @@ static void peer_close_scenario(reactor *r)
     seen_init(&s, &seen_ops);
     s.d.fd = ours;
     s.d.connected = true;
-    add(r, &s.d, S_EOF);
+    rt_add(r, &s.d, S_EOF);
     check(write(theirs, "bye", 3) == 3, S_EOF, "write failed");
     close(theirs);
 
@@ -469,7 +420,7 @@ static void peer_close_scenario(reactor *r)
           "with the %s backend, the peer closing should call handle_close "
           "once (from dispatcher_recv's read of 0), and not handle_error; "
           "handle_close ran %d times, handle_error %d (last %s)",
-          backend, s.closes, s.errors, err_name(s.last_error));
+          backend, s.closes, s.errors, rt_err_name(s.last_error));
     check(s.last_recv == -1, S_EOF,
           "with the %s backend, dispatcher_recv at the peer's EOF should "
           "return -1 after calling handle_close, got %zd",
@@ -488,13 +439,13 @@ static void peer_close_scenario(reactor *r)
           "dispatcher_recv on a closed dispatcher: expected -1 with EBADF "
           "and no further handle_close; got %zd with errno %s, handle_close "
           "ran %d times",
-          n, err_name(e), s.closes);
+          n, rt_err_name(e), s.closes);
 }
 
 static void test_peer_closes(void **state)
 {
     (void)state;
-    on_both_backends(peer_close_scenario);
+    rt_on_both_backends(peer_close_scenario);
 }
 
 static void reset_scenario(reactor *r)
@@ -505,7 +456,7 @@ static void reset_scenario(reactor *r)
     seen_init(&s, &seen_ops);
     s.d.fd = ours;
     s.d.connected = true;
-    add(r, &s.d, S_EOF);
+    rt_add(r, &s.d, S_EOF);
     /* A linger of 0 makes close send a reset instead of an EOF. */
     struct linger lg = {.l_onoff = 1, .l_linger = 0};
     setsockopt(theirs, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -517,23 +468,23 @@ static void reset_scenario(reactor *r)
           "up): handle_read should run and its dispatcher_recv report the "
           "reset, but handle_read never ran (handle_error ran %d times, "
           "with %s: was SO_ERROR fetched before the reader could see it?)",
-          backend, s.errors, err_name(s.last_error));
+          backend, s.errors, rt_err_name(s.last_error));
     check(s.errors == 1 && s.last_error == ECONNRESET && s.closes == 0,
           S_EOF,
           "with the %s backend, the peer resetting the connection should "
           "call handle_error once with ECONNRESET (and not handle_close); "
           "handle_error ran %d times, last with %s, handle_close %d times",
-          backend, s.errors, err_name(s.last_error), s.closes);
+          backend, s.errors, rt_err_name(s.last_error), s.closes);
     check(s.last_recv == -1 && s.recv_errno == ECONNRESET, S_EOF,
           "with the %s backend, dispatcher_recv after a reset: expected -1 "
           "with errno ECONNRESET, got %zd with errno %s",
-          backend, s.last_recv, err_name(s.recv_errno));
+          backend, s.last_recv, rt_err_name(s.recv_errno));
 }
 
 static void test_peer_resets(void **state)
 {
     (void)state;
-    on_both_backends(reset_scenario);
+    rt_on_both_backends(reset_scenario);
 }
 
 /* handle_read that sends instead of reading: the peer is gone. */
@@ -578,7 +529,7 @@ static void send_gone_scenario(reactor *r)
     seen_init(&s, &send_ops);
     s.d.fd = ours;
     s.d.connected = true;
-    add(r, &s.d, S_EOF);
+    rt_add(r, &s.d, S_EOF);
     struct linger lg = {.l_onoff = 1, .l_linger = 0};
     setsockopt(theirs, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     close(theirs);
@@ -589,7 +540,7 @@ static void send_gone_scenario(reactor *r)
           "with the %s backend, a reset makes the socket readable (and hung "
           "up): handle_read should run, but it never did (handle_error ran "
           "%d times, with %s: was the hang-up handled before the read?)",
-          backend, s.errors, err_name(s.last_error));
+          backend, s.errors, rt_err_name(s.last_error));
     for (int i = 0; i < 2; i++) {
         check(sent[i] == -1 &&
                   (send_errno[i] == ECONNRESET || send_errno[i] == EPIPE),
@@ -597,7 +548,7 @@ static void send_gone_scenario(reactor *r)
               "with the %s backend, dispatcher_send number %d to a peer that "
               "reset the connection: expected -1 with ECONNRESET or EPIPE, "
               "got %zd with errno %s",
-              backend, i + 1, sent[i], err_name(send_errno[i]));
+              backend, i + 1, sent[i], rt_err_name(send_errno[i]));
         check(send_errors[i] == i + 1, S_EOF,
               "with the %s backend, each failed dispatcher_send should call "
               "handle_error once; after send number %d, it had run %d times",
@@ -605,13 +556,13 @@ static void send_gone_scenario(reactor *r)
     }
     check(s.last_error == send_errno[1], S_EOF,
           "handle_error should get the error send failed with (%s), got %s",
-          err_name(send_errno[1]), err_name(s.last_error));
+          rt_err_name(send_errno[1]), rt_err_name(s.last_error));
 }
 
 static void test_send_to_a_peer_that_is_gone(void **state)
 {
     (void)state;
-    on_both_backends(send_gone_scenario);
+    rt_on_both_backends(send_gone_scenario);
 }
 
 HARNESS_TESTS("chapters/05-reactor.md",

@@ -28,34 +28,14 @@
 #include <unistd.h>
 
 #include "reactor.h"
+#include "reactest.h"
 
 #define S_HANDLERS "The handlers"
 #define S_TABLE "The table of dispatchers"
 #define S_TURN "One turn of the loop"
-#define S_BACKEND "The backend interface"
 #define S_EPOLL_POLL "epoll and poll"
 
-static const char *const backends[] = {"epoll", "poll"};
-static const char *backend;
 static const char *section; /* the section the current test is about */
-
-static const char *err_name(int e)
-{
-    static char buf[64];
-    switch (e) {
-    case 0: return "0";
-    case ENOSYS: return "ENOSYS (still the starter's TODO?)";
-    case EINVAL: return "EINVAL";
-    case EBADF: return "EBADF";
-    case EEXIST: return "EEXIST";
-    case EMFILE: return "EMFILE (too many open files)";
-    case ECONNREFUSED: return "ECONNREFUSED";
-    case ECONNRESET: return "ECONNRESET";
-    case EPIPE: return "EPIPE";
-    }
-    snprintf(buf, sizeof buf, "%d (%s)", e, strerror(e));
-    return buf;
-}
 
 /* ---- the server ---- */
 
@@ -196,7 +176,7 @@ static struct sockaddr_in server_start(struct server *srv, reactor *r,
           "with the %s backend, starting the server (dispatcher_socket, "
           "dispatcher_listen on 127.0.0.1 port 0, reactor_add) failed with "
           "errno %s",
-          backend, err_name(errno));
+          backend, rt_err_name(errno));
     return addr;
 }
 
@@ -318,7 +298,7 @@ static void client_start(struct client *c, reactor *r, int id, int messages,
     check(rc == 0, section,
           "with the %s backend, starting client %d (dispatcher_socket, "
           "reactor_add, dispatcher_connect) failed with errno %s",
-          backend, id, err_name(errno));
+          backend, id, rt_err_name(errno));
 }
 
 /* ---- the scenario ---- */
@@ -327,13 +307,7 @@ static void echo(int nclients, int messages)
 {
     for (size_t b = 0; b < sizeof backends / sizeof backends[0]; b++) {
         backend = backends[b];
-        errno = 0;
-        reactor *r = reactor_create(backend);
-        int e = errno;
-        check(r != NULL, S_BACKEND,
-              "reactor_create(\"%s\"): expected a reactor, got NULL with "
-              "errno %s",
-              backend, err_name(e));
+        reactor *r = rt_make(backend);
 
         struct server srv;
         struct sockaddr_in addr = server_start(&srv, r, nclients);
@@ -350,11 +324,11 @@ static void echo(int nclients, int messages)
         while (reactor_count(r) > 0 && turns < max_turns) {
             errno = 0;
             int n = reactor_poll(r, 2000);
-            e = errno;
+            int e = errno;
             check(n >= 0, S_TURN,
                   "with the %s backend, reactor_poll: expected the number "
                   "of events handled, got %d with errno %s",
-                  backend, n, err_name(e));
+                  backend, n, rt_err_name(e));
             turns++;
             idle = n == 0 ? idle + 1 : 0;
             if (idle == 2)
@@ -371,13 +345,13 @@ static void echo(int nclients, int messages)
                   "of %d: %s",
                   backend, i, c->next, messages,
                   c->err == -1 ? "the server closed the connection"
-                               : err_name(c->err));
+                               : rt_err_name(c->err));
             finished += c->finished;
             connected += c->connects == 1;
         }
         check(srv.failed_err == 0, section,
               "with the %s backend, the server saw an error: %s", backend,
-              err_name(srv.failed_err));
+              rt_err_name(srv.failed_err));
         check(connected == nclients, S_HANDLERS,
               "with the %s backend, handle_connect should run once per "
               "client: it did for %d of %d",

@@ -27,31 +27,13 @@
 #include <unistd.h>
 
 #include "reactor.h"
+#include "reactest.h"
 
 #define S_FETCH "A client in callback style"
 #define S_BREAKS "How the control flow breaks apart"
-#define S_BACKEND "The backend interface"
 #define S_TURN "One turn of the loop"
 
 static const char GREETING[] = "220 hello from the workbook's test server\r\n";
-
-static const char *const backends[] = {"epoll", "poll"};
-static const char *backend;
-
-static const char *err_name(int e)
-{
-    static char buf[64];
-    switch (e) {
-    case 0: return "0";
-    case ENOSYS: return "ENOSYS (still the starter's TODO?)";
-    case EINVAL: return "EINVAL";
-    case EBADF: return "EBADF";
-    case ECONNREFUSED: return "ECONNREFUSED";
-    case ECONNRESET: return "ECONNRESET";
-    }
-    snprintf(buf, sizeof buf, "%d (%s)", e, strerror(e));
-    return buf;
-}
 
 /* ---- the client, blocking ---- */
 
@@ -262,22 +244,11 @@ static struct sockaddr_in listener_start(struct listener *l, reactor *r,
           S_FETCH,
           "with the %s backend, starting the test server failed with errno "
           "%s",
-          backend, err_name(errno));
+          backend, rt_err_name(errno));
     return addr;
 }
 
 /* ---- helpers ---- */
-
-static reactor *make(const char *name)
-{
-    errno = 0;
-    reactor *r = reactor_create(name);
-    int e = errno;
-    check(r != NULL, S_BACKEND,
-          "reactor_create(\"%s\"): expected a reactor, got NULL with errno %s",
-          name, err_name(e));
-    return r;
-}
 
 /* Turns until the reactor is empty; fails after two idle turns of 2 s,
  * or 1000 turns (a handful is enough). */
@@ -296,7 +267,7 @@ static void run_until_empty(reactor *r, const char *waiting_for)
         check(n >= 0, S_TURN,
               "with the %s backend, reactor_poll: expected the number of "
               "events handled, got %d with errno %s",
-              backend, n, err_name(e));
+              backend, n, rt_err_name(e));
         idle = n == 0 ? idle + 1 : 0;
         check(idle < 2, S_FETCH,
               "with the %s backend, waiting for %s: two turns of 2 s brought "
@@ -312,7 +283,7 @@ static void test_fetch_reads_the_greeting(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
         backend = backends[i];
-        reactor *r = make(backend);
+        reactor *r = rt_make(backend);
         struct listener l;
         struct sockaddr_in addr = listener_start(&l, r, 1);
         struct fetch f;
@@ -322,17 +293,17 @@ static void test_fetch_reads_the_greeting(void **state)
         check(rc == 0, S_FETCH,
               "with the %s backend, fetch_start to a listening server: "
               "expected 0, got %d with errno %s",
-              backend, rc, err_name(e));
+              backend, rc, rt_err_name(e));
         run_until_empty(r, "the fetch to end");
         check(l.err == 0, S_FETCH, "with the %s backend, the server failed: %s",
-              backend, err_name(l.err));
+              backend, rt_err_name(l.err));
         check(f.done, S_FETCH,
               "with the %s backend, the reactor is empty but the fetch never "
               "ended (neither handle_close nor handle_error ran)",
               backend);
         check(f.error == 0, S_FETCH,
               "with the %s backend, the fetch failed with %s", backend,
-              err_name(f.error));
+              rt_err_name(f.error));
         check(strcmp(f.buf, GREETING) == 0, S_FETCH,
               "with the %s backend, the fetch should have read the greeting "
               "\"%.*s\" then seen the server close; it read %zu bytes: "
@@ -347,7 +318,7 @@ static void test_fetch_refused(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
         backend = backends[i];
-        reactor *r = make(backend);
+        reactor *r = rt_make(backend);
         /* A port that was bound, then closed: nothing listens there. */
         struct sockaddr_in addr = {.sin_family = AF_INET,
                                    .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -367,13 +338,13 @@ static void test_fetch_refused(void **state)
             check(e == ECONNREFUSED, S_BREAKS,
                   "with the %s backend, fetch_start to a closed port failed "
                   "at once: expected errno ECONNREFUSED, got %s",
-                  backend, err_name(e));
+                  backend, rt_err_name(e));
         } else {
             run_until_empty(r, "the refusal");
             check(f.done && f.error == ECONNREFUSED, S_BREAKS,
                   "with the %s backend, a fetch from a closed port should end "
                   "in handle_error with ECONNREFUSED; done %d, error %s",
-                  backend, f.done, err_name(f.error));
+                  backend, f.done, rt_err_name(f.error));
             check_eq(f.len, 0, S_BREAKS, "bytes read from a closed port");
         }
         reactor_destroy(r);
@@ -384,7 +355,7 @@ static void test_fetch_refused(void **state)
 static void serve_in_child(int connections, struct sockaddr_in *addr,
                            pid_t *pid)
 {
-    reactor *r = make(backend);
+    reactor *r = rt_make(backend);
     struct listener l;
     *addr = listener_start(&l, r, connections);
     fflush(NULL);
@@ -423,7 +394,7 @@ static void test_fetch_blocking_reads_the_greeting(void **state)
         check(rc == 0, S_BREAKS,
               "fetch_blocking from a server on the %s backend: expected 0, "
               "got %d with errno %s",
-              backend, rc, err_name(e));
+              backend, rc, rt_err_name(e));
         check(strcmp(buf, GREETING) == 0, S_BREAKS,
               "fetch_blocking from a server on the %s backend should read "
               "the greeting, read \"%s\"",

@@ -24,58 +24,15 @@
 #include <unistd.h>
 
 #include "reactor.h"
+#include "reactest.h"
 #include "reactor_backend.h"
 
 #define S_DISPATCHERS "Dispatchers"
 #define S_TABLE "The table of dispatchers"
 #define S_TURN "One turn of the loop"
 #define S_LEVEL "Level-triggered readiness"
-#define S_BACKEND "The backend interface"
 
 /* ---- helpers ---- */
-
-static const char *const backends[] = {"epoll", "poll"};
-static const char *backend; /* the backend the scenario runs on */
-
-static const char *err_name(int e)
-{
-    static char buf[64];
-    switch (e) {
-    case 0: return "0";
-    case ENOSYS: return "ENOSYS (still the starter's TODO?)";
-    case EINVAL: return "EINVAL";
-    case EEXIST: return "EEXIST";
-    case ENOENT: return "ENOENT";
-    case EBADF: return "EBADF";
-    case EBUSY: return "EBUSY";
-    case ENOMEM: return "ENOMEM";
-    case EAGAIN: return "EAGAIN";
-    }
-    snprintf(buf, sizeof buf, "%d (%s)", e, strerror(e));
-    return buf;
-}
-
-static reactor *make(const char *name)
-{
-    errno = 0;
-    reactor *r = reactor_create(name);
-    int e = errno;
-    check(r != NULL, S_BACKEND,
-          "reactor_create(\"%s\"): expected a reactor, got NULL with errno %s",
-          name, err_name(e));
-    return r;
-}
-
-/* Runs scenario once on each backend, each time on a fresh reactor. */
-static void on_both_backends(void (*scenario)(reactor *r))
-{
-    for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
-        backend = backends[i];
-        reactor *r = make(backend);
-        scenario(r);
-        reactor_destroy(r);
-    }
-}
 
 /* A connected pair of local stream sockets, still blocking. */
 static void pair(int sv[2])
@@ -105,19 +62,8 @@ static int turn(reactor *r, int timeout_ms, const char *section)
     check(n >= 0, section,
           "with the %s backend, reactor_poll(r, %d): expected the number of "
           "events handled, got %d with errno %s",
-          backend, timeout_ms, n, err_name(e));
+          backend, timeout_ms, n, rt_err_name(e));
     return n;
-}
-
-static void add(reactor *r, struct dispatcher *d, const char *section)
-{
-    errno = 0;
-    int rc = reactor_add(r, d);
-    int e = errno;
-    check(rc == 0, section,
-          "with the %s backend, reactor_add of fd %d: expected 0, got %d "
-          "with errno %s",
-          backend, d->fd, rc, err_name(e));
 }
 
 /* A dispatcher that records what the reactor asks and calls. Its
@@ -192,7 +138,7 @@ static void probe_init(struct probe *p, int fd)
 static void test_create_by_name(void **state)
 {
     (void)state;
-    reactor *r = make(NULL);
+    reactor *r = rt_make(NULL);
     const char *name = reactor_backend_name(r);
     check(name != NULL && strcmp(name, "epoll") == 0, S_BACKEND,
           "reactor_create(NULL) should pick the best backend, epoll; "
@@ -203,7 +149,7 @@ static void test_create_by_name(void **state)
     reactor_destroy(r);
 
     for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) {
-        r = make(backends[i]);
+        r = rt_make(backends[i]);
         name = reactor_backend_name(r);
         check(name != NULL && strcmp(name, backends[i]) == 0, S_BACKEND,
               "reactor_create(\"%s\") should use that backend; "
@@ -225,7 +171,7 @@ static void test_create_unknown_backend(void **state)
           reactor_backend_name(r));
     check(e == EINVAL, S_BACKEND,
           "reactor_create(\"nope\") should fail with errno EINVAL, got %s",
-          err_name(e));
+          rt_err_name(e));
 }
 
 /* ---- the table ---- */
@@ -239,7 +185,7 @@ static void add_remove_scenario(reactor *r)
     probe_init(&p, a[0]);
     probe_init(&q, b[0]);
 
-    add(r, &p.d, S_TABLE);
+    rt_add(r, &p.d, S_TABLE);
     check(p.d.reactor == r, S_TABLE,
           "with the %s backend, after reactor_add, d->reactor should be the "
           "reactor",
@@ -249,7 +195,7 @@ static void add_remove_scenario(reactor *r)
           "with the %s backend, reactor_add should make the fd non-blocking "
           "(O_NONBLOCK), flags are 0x%x",
           backend, flags);
-    add(r, &q.d, S_TABLE);
+    rt_add(r, &q.d, S_TABLE);
     check_eq(reactor_count(r), 2, S_TABLE, "reactor_count after two adds");
 
     errno = 0;
@@ -258,7 +204,7 @@ static void add_remove_scenario(reactor *r)
     check(rc == -1 && e == EEXIST, S_TABLE,
           "with the %s backend, adding a dispatcher that is already added "
           "should fail with EEXIST, got %d with errno %s",
-          backend, rc, err_name(e));
+          backend, rc, rt_err_name(e));
     struct probe twin;
     probe_init(&twin, a[0]);
     errno = 0;
@@ -267,7 +213,7 @@ static void add_remove_scenario(reactor *r)
     check(rc == -1 && e == EEXIST, S_TABLE,
           "with the %s backend, adding a second dispatcher for a watched fd "
           "should fail with EEXIST, got %d with errno %s",
-          backend, rc, err_name(e));
+          backend, rc, rt_err_name(e));
     check_eq(reactor_count(r), 2, S_TABLE,
              "reactor_count after two adds that failed");
 
@@ -277,7 +223,7 @@ static void add_remove_scenario(reactor *r)
     check(rc == 0, S_TABLE,
           "with the %s backend, reactor_remove of an added dispatcher: "
           "expected 0, got %d with errno %s",
-          backend, rc, err_name(e));
+          backend, rc, rt_err_name(e));
     check(p.d.reactor == NULL, S_TABLE,
           "after reactor_remove, d->reactor should be NULL");
     check_eq(reactor_count(r), 1, S_TABLE, "reactor_count after a remove");
@@ -287,7 +233,7 @@ static void add_remove_scenario(reactor *r)
           "removing a dispatcher that is not added should fail (-1)");
 
     /* Removed, its fd can be added again, by another dispatcher too. */
-    add(r, &twin.d, S_TABLE);
+    rt_add(r, &twin.d, S_TABLE);
     check_eq(reactor_count(r), 2, S_TABLE,
              "reactor_count after adding a removed fd again");
     reactor_remove(r, &twin.d);
@@ -300,18 +246,18 @@ static void add_remove_scenario(reactor *r)
 static void test_add_remove_count(void **state)
 {
     (void)state;
-    on_both_backends(add_remove_scenario);
+    rt_on_both_backends(add_remove_scenario);
 }
 
 static void destroy_scenario(const char *name)
 {
-    reactor *r = make(name);
+    reactor *r = rt_make(name);
     int a[2];
     pair(a);
     struct probe p;
     probe_init(&p, a[0]);
     p.want_read = true;
-    add(r, &p.d, S_TABLE);
+    rt_add(r, &p.d, S_TABLE);
     turn(r, 0, S_TURN); /* so that the backend watches it */
     reactor_destroy(r);
     check(p.d.reactor == NULL, S_TABLE,
@@ -341,7 +287,7 @@ static void defaults_scenario(reactor *r)
     /* No readable or writable callback: the defaults of reactor.h. */
     static const struct dispatcher_ops no_predicates = {0};
     struct dispatcher d = {.fd = a[0], .ops = &no_predicates};
-    add(r, &d, S_DISPATCHERS);
+    rt_add(r, &d, S_DISPATCHERS);
 
     turn(r, 0, S_DISPATCHERS);
     check(d.events == 0, S_DISPATCHERS,
@@ -375,7 +321,7 @@ static void defaults_scenario(reactor *r)
 static void test_default_predicates(void **state)
 {
     (void)state;
-    on_both_backends(defaults_scenario);
+    rt_on_both_backends(defaults_scenario);
 }
 
 static void every_turn_scenario(reactor *r)
@@ -385,7 +331,7 @@ static void every_turn_scenario(reactor *r)
     struct probe p;
     probe_init(&p, a[0]);
     p.take = 1;
-    add(r, &p.d, S_LEVEL);
+    rt_add(r, &p.d, S_LEVEL);
     put(a[1], "x");
 
     /* Data waits, but the dispatcher says it is not readable. */
@@ -395,7 +341,7 @@ static void every_turn_scenario(reactor *r)
     check(rc == 0, S_TURN,
           "with the %s backend, reactor_loop(r, 0, 5): expected 0, got %d "
           "with errno %s",
-          backend, rc, err_name(e));
+          backend, rc, rt_err_name(e));
     check_eq(p.asked, 5, S_LEVEL,
              "the times readable() was asked in 5 turns (once a turn)");
     check_eq(p.reads, 0, S_LEVEL,
@@ -418,7 +364,7 @@ static void every_turn_scenario(reactor *r)
 static void test_predicates_asked_every_turn(void **state)
 {
     (void)state;
-    on_both_backends(every_turn_scenario);
+    rt_on_both_backends(every_turn_scenario);
 }
 
 static void level_scenario(reactor *r)
@@ -429,7 +375,7 @@ static void level_scenario(reactor *r)
     probe_init(&p, a[0]);
     p.want_read = true;
     p.take = 2; /* takes 2 bytes a turn out of 6 */
-    add(r, &p.d, S_LEVEL);
+    rt_add(r, &p.d, S_LEVEL);
     put(a[1], "abcdef");
 
     for (int i = 1; i <= 3; i++) {
@@ -458,7 +404,7 @@ static void level_scenario(reactor *r)
 static void test_level_triggered(void **state)
 {
     (void)state;
-    on_both_backends(level_scenario);
+    rt_on_both_backends(level_scenario);
 }
 
 static void writable_scenario(reactor *r)
@@ -467,7 +413,7 @@ static void writable_scenario(reactor *r)
     pair(a);
     struct probe p;
     probe_init(&p, a[0]);
-    add(r, &p.d, S_DISPATCHERS);
+    rt_add(r, &p.d, S_DISPATCHERS);
     turn(r, 0, S_DISPATCHERS);
     check_eq(p.writes, 0, S_DISPATCHERS,
              "handle_write calls while writable() says false (the socket "
@@ -485,7 +431,7 @@ static void writable_scenario(reactor *r)
 static void test_writable_predicate(void **state)
 {
     (void)state;
-    on_both_backends(writable_scenario);
+    rt_on_both_backends(writable_scenario);
 }
 
 /* ---- timeouts and the loop ---- */
@@ -500,7 +446,7 @@ static void poll_zero_scenario(reactor *r)
     struct probe p;
     probe_init(&p, a[0]);
     p.want_read = true; /* nothing to read: nothing is ready */
-    add(r, &p.d, S_TURN);
+    rt_add(r, &p.d, S_TURN);
     n = turn(r, 0, S_TURN);
     check(n == 0 && p.reads == 0, S_TURN,
           "with the %s backend, reactor_poll(r, 0) with nothing ready should "
@@ -514,7 +460,7 @@ static void poll_zero_scenario(reactor *r)
 static void test_poll_zero_returns_at_once(void **state)
 {
     (void)state;
-    on_both_backends(poll_zero_scenario);
+    rt_on_both_backends(poll_zero_scenario);
 }
 
 /* handle_read for the loop test: read what is there, the EOF included. */
@@ -534,8 +480,8 @@ static void loop_ends_scenario(reactor *r)
     pair(b);
     struct dispatcher p = {.fd = a[0], .ops = &drain_ops, .connected = true};
     struct dispatcher q = {.fd = b[0], .ops = &drain_ops, .connected = true};
-    add(r, &p, S_TURN);
-    add(r, &q, S_TURN);
+    rt_add(r, &p, S_TURN);
+    rt_add(r, &q, S_TURN);
     put(a[1], "one");
     put(b[1], "two");
     close(a[1]);
@@ -549,7 +495,7 @@ static void loop_ends_scenario(reactor *r)
     check(rc == 0, S_TURN,
           "with the %s backend, reactor_loop(r, -1, 0): expected 0, got %d "
           "with errno %s",
-          backend, rc, err_name(e));
+          backend, rc, rt_err_name(e));
     check_eq(reactor_count(r), 0, S_TURN,
              "dispatchers left when reactor_loop returned");
     check(p.fd == -1 && q.fd == -1, S_TURN,
@@ -562,7 +508,7 @@ static void loop_ends_scenario(reactor *r)
 static void test_loop_ends_when_no_dispatcher_is_left(void **state)
 {
     (void)state;
-    on_both_backends(loop_ends_scenario);
+    rt_on_both_backends(loop_ends_scenario);
 }
 
 /* ---- changing the table during a turn ---- */
@@ -583,7 +529,7 @@ static void remove_self_scenario(reactor *r)
     probe_init(&p, a[0]);
     p.want_read = true;
     p.then = remove_self; /* without reading: the data stays */
-    add(r, &p.d, S_TABLE);
+    rt_add(r, &p.d, S_TABLE);
     put(a[1], "x");
 
     turn(r, 0, S_TABLE);
@@ -606,7 +552,7 @@ static void remove_self_scenario(reactor *r)
     struct probe again;
     probe_init(&again, a[0]);
     again.want_read = true;
-    add(r, &again.d, S_TABLE);
+    rt_add(r, &again.d, S_TABLE);
     turn(r, 0, S_TABLE);
     check(again.reads == 1 && again.closes == 0, S_TABLE,
           "with the %s backend, a new dispatcher added for the fd of a removed "
@@ -621,7 +567,7 @@ static void remove_self_scenario(reactor *r)
 static void test_remove_self_in_handler(void **state)
 {
     (void)state;
-    on_both_backends(remove_self_scenario);
+    rt_on_both_backends(remove_self_scenario);
 }
 
 static struct probe *first, *second;
@@ -647,8 +593,8 @@ static void remove_other_scenario(reactor *r)
     p.then = q.then = remove_both;
     first = &p;
     second = &q;
-    add(r, &p.d, S_TABLE);
-    add(r, &q.d, S_TABLE);
+    rt_add(r, &p.d, S_TABLE);
+    rt_add(r, &q.d, S_TABLE);
     put(a[1], "x");
     put(b[1], "y");
 
@@ -667,7 +613,7 @@ static void remove_other_scenario(reactor *r)
 static void test_remove_other_in_handler(void **state)
 {
     (void)state;
-    on_both_backends(remove_other_scenario);
+    rt_on_both_backends(remove_other_scenario);
 }
 
 /* For the fd-reuse scenario. */
@@ -698,7 +644,7 @@ static void close_other_add_newcomer(struct probe *p)
     }
     probe_init(&newcomer, newcomer_pair[0]);
     newcomer.want_read = true;
-    add(the_reactor, &newcomer.d, S_TABLE);
+    rt_add(the_reactor, &newcomer.d, S_TABLE);
 }
 
 static void reuse_scenario(reactor *r)
@@ -714,8 +660,8 @@ static void reuse_scenario(reactor *r)
     p.then = q.then = close_other_add_newcomer;
     first = &p;
     second = &q;
-    add(r, &p.d, S_TABLE);
-    add(r, &q.d, S_TABLE);
+    rt_add(r, &p.d, S_TABLE);
+    rt_add(r, &q.d, S_TABLE);
     /* Data, then the peers close: each fd's event says READ and HUP. */
     put(a[1], "x");
     put(b[1], "y");
@@ -754,7 +700,7 @@ static void reuse_scenario(reactor *r)
 static void test_fd_reused_during_a_turn(void **state)
 {
     (void)state;
-    on_both_backends(reuse_scenario);
+    rt_on_both_backends(reuse_scenario);
 }
 
 /* A dispatcher on the heap, ready to read and to write in one turn; its
@@ -800,7 +746,7 @@ static void free_scenario(reactor *r)
     check(h != NULL, S_TURN, "out of memory");
     *h = (struct heap_probe){.d = {.fd = a[0], .ops = &freeing_ops}};
     h->d.data = h;
-    add(r, &h->d, S_TURN);
+    rt_add(r, &h->d, S_TURN);
     put(a[1], "x"); /* readable now, and writable all along */
 
     turn(r, 0, S_TURN);
@@ -822,7 +768,7 @@ static void hangup_scenario(reactor *r)
     struct probe q;
     probe_init(&q, p[0]);
     q.want_read = true;
-    add(r, &q.d, S_TURN);
+    rt_add(r, &q.d, S_TURN);
     close(p[1]); /* the writer is gone, and wrote nothing */
 
     turn(r, 0, S_TURN);
@@ -838,13 +784,13 @@ static void hangup_scenario(reactor *r)
 static void test_hangup_alone_closes(void **state)
 {
     (void)state;
-    on_both_backends(hangup_scenario);
+    rt_on_both_backends(hangup_scenario);
 }
 
 static void test_close_and_free_in_handler(void **state)
 {
     (void)state;
-    on_both_backends(free_scenario);
+    rt_on_both_backends(free_scenario);
 }
 
 HARNESS_TESTS("chapters/05-reactor.md",

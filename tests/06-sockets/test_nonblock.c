@@ -30,266 +30,13 @@
 
 #include "reactor_backend.h"
 #include "sock.h"
+#include "sockets.h"
 #include "tasklet.h"
 #include "timer.h"
 
-#define S_RETRY "Try, park, retry"
-#define S_SOCK "One struct per socket"
-#define S_CONNECT "Connecting"
 #define S_WAIT "Waiting on a channel"
 #define S_NONBLOCK "The caller's O_NONBLOCK"
 #define S_ADOPT "Sockets the layer did not create"
-
-/* ---- helpers (each test file of this step has the same ones) ---- */
-
-static const char *err_name(int e)
-{
-    static char bufs[4][64];
-    static int next;
-    switch (e) {
-    case 0: return "0";
-    case ENOSYS: return "ENOSYS (still the starter's TODO?)";
-    case EAGAIN: return "EAGAIN";
-    case EBADF: return "EBADF";
-    case ECANCELED: return "ECANCELED";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case EINPROGRESS: return "EINPROGRESS";
-    case ECONNREFUSED: return "ECONNREFUSED";
-    case ECONNRESET: return "ECONNRESET";
-    case EPIPE: return "EPIPE";
-    case EDEADLK:
-        return "EDEADLK (the scheduler found nothing that could wake the "
-               "parked tasklets: does the poller say it still holds waits "
-               "while tasklets wait in sock_wait?)";
-    case EEXIST: return "EEXIST";
-    case ENOMEM: return "ENOMEM";
-    }
-    char *b = bufs[next++ % 4];
-    snprintf(b, sizeof bufs[0], "%d (%s)", e, strerror(e));
-    return b;
-}
-
-/* What a call returned, recorded by the tasklet that made it. */
-struct call {
-    bool done;
-    long ret;
-    int err;
-};
-
-static struct call record(long ret)
-{
-    return (struct call){.done = true, .ret = ret, .err = ret < 0 ? errno : 0};
-}
-
-static const char *describe(struct call c)
-{
-    static char bufs[4][256];
-    static int next;
-    char *b = bufs[next++ % 4];
-    if (!c.done)
-        snprintf(b, sizeof bufs[0], "no return at all (the tasklet never "
-                                    "came back from the call)");
-    else if (c.ret >= 0)
-        snprintf(b, sizeof bufs[0], "%ld", c.ret);
-    else
-        snprintf(b, sizeof bufs[0], "%ld with errno %s", c.ret,
-                 err_name(c.err));
-    return b;
-}
-
-/* The call returned -1 with errno want. */
-#define check_fails(c, want, section, what)                                 \
-    check((c).done && (c).ret == -1 && (c).err == (want), section,          \
-          "%s: expected -1 with errno %s, got %s", what, err_name(want),    \
-          describe(c))
-
-/* ---- the watchdog: a safety net, never a measurement ---- */
-
-/* Every test runs under an alarm set for most of the harness's time
- * limit. If the test has not finished by then, the alarm names the
- * tasklets still waiting and ends the process, so that a wait nobody
- * ends fails with a message instead of a bare timeout. It is a signal,
- * not a timer, so that it changes nothing in what the runtime sees (an
- * armed timer would keep the poller busy). A correct layer finishes long
- * before it. */
-
-enum { MAX_JOBS = 512 };
-
-struct job {
-    void (*fn)(void *);
-    void *arg;
-    tasklet *t;
-    bool finished;
-    char name[TASKLET_NAME_MAX];
-};
-
-static struct job jobs[MAX_JOBS];
-static int njobs;
-static bool spawn_failed, main_running;
-static const char *watch_section;
-
-static int watch_seconds(void)
-{
-    const char *s = getenv("HARNESS_TIMEOUT");
-    int t = s ? atoi(s) : 0;
-    t = t > 0 ? t : 10;
-    return t * 4 / 5 > 1 ? t * 4 / 5 : 1;
-}
-
-static void say(const char *s)
-{
-    ssize_t n = write(STDERR_FILENO, s, strlen(s));
-    (void)n;
-}
-
-/* Runs on SIGALRM: write(2) only, then _exit. */
-static void watchdog(int sig)
-{
-    (void)sig;
-    char secs[16];
-    snprintf(secs, sizeof secs, "%d", watch_seconds());
-    say("after ");
-    say(secs);
-    say(" s the test had not finished: a tasklet waits for an event that "
-        "never comes, or is never woken when it does.\n  Still not "
-        "finished:");
-    if (main_running)
-        say(" the main tasklet (in a sock_ call),");
-    int shown = 0;
-    for (int i = 0; i < njobs && shown < 8; i++) {
-        if (jobs[i].finished)
-            continue;
-        shown++;
-        say(" ");
-        say(jobs[i].name);
-        if (tasklet_is_parked(jobs[i].t)) {
-            say(" (parked in ");
-            say(tasklet_waiting_for(jobs[i].t));
-            say(")");
-        } else {
-            say(" (runnable)");
-        }
-    }
-    say("\n  reread ");
-    say(harness_chapter);
-    say(", section \"");
-    say(watch_section);
-    say("\"\n");
-    _exit(1);
-}
-
-/* Sets the alarm; section is what the test is about. */
-static void watch(const char *section)
-{
-    watch_section = section;
-    main_running = true;
-    struct sigaction sa = {.sa_handler = watchdog};
-    sigaction(SIGALRM, &sa, NULL);
-    alarm((unsigned)watch_seconds());
-}
-
-static void job_main(void *arg)
-{
-    struct job *j = arg;
-    j->fn(j->arg);
-    j->finished = true;
-}
-
-/* Spawns a test tasklet; from the main tasklet or from another one. */
-static tasklet *go(void (*fn)(void *), void *arg, const char *name)
-{
-    if (njobs == MAX_JOBS) {
-        spawn_failed = true;
-        return NULL;
-    }
-    struct job *j = &jobs[njobs];
-    *j = (struct job){.fn = fn, .arg = arg};
-    snprintf(j->name, sizeof j->name, "%s", name);
-    j->t = tasklet_spawn(job_main, j);
-    if (j->t == NULL) {
-        spawn_failed = true;
-        return NULL;
-    }
-    tasklet_set_name(j->t, name);
-    njobs++;
-    return j->t;
-}
-
-/* Runs every tasklet to the end. */
-static void run_all(void)
-{
-    main_running = false;
-    errno = 0;
-    int rc = tasklet_run();
-    int e = errno;
-    main_running = true;
-    check(!spawn_failed, watch_section, "a tasklet could not be spawned");
-    check(rc == 0, watch_section,
-          "tasklet_run: expected 0 (every tasklet finished), got %d with "
-          "errno %s",
-          rc, err_name(e));
-}
-
-/* ---- sockets on the loopback interface ---- */
-
-/* A listening socket on 127.0.0.1, on a port the kernel picks; addr gets
- * the address to connect to. */
-static int listen_on(struct sockaddr_in *addr, int backlog)
-{
-    *addr = (struct sockaddr_in){.sin_family = AF_INET,
-                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof *addr;
-    errno = 0;
-    int fd = sock_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int e = errno;
-    check(fd >= 0, S_SOCK,
-          "sock_socket(AF_INET, SOCK_STREAM, 0): expected a descriptor, got "
-          "%d with errno %s",
-          fd, err_name(e));
-    errno = 0;
-    check(sock_bind(fd, (struct sockaddr *)addr, len) == 0 &&
-              sock_listen(fd, backlog) == 0 &&
-              getsockname(fd, (struct sockaddr *)addr, &len) == 0,
-          S_SOCK, "binding and listening on 127.0.0.1, port 0, failed: %s",
-          err_name(errno));
-    return fd;
-}
-
-/* A connected pair, made by the main tasklet itself: *client connected
- * with sock_connect, *server from sock_accept. */
-static void connected_pair(int *client, int *server)
-{
-    struct sockaddr_in addr;
-    int l = listen_on(&addr, 4);
-    errno = 0;
-    int c = sock_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int e = errno;
-    check(c >= 0, S_SOCK,
-          "sock_socket(AF_INET, SOCK_STREAM, 0): expected a descriptor, got "
-          "%d with errno %s",
-          c, err_name(e));
-    errno = 0;
-    int rc = sock_connect(c, (struct sockaddr *)&addr, sizeof addr);
-    e = errno;
-    check(rc == 0, S_CONNECT,
-          "from the main tasklet, sock_connect to a socket listening on "
-          "127.0.0.1: expected 0, got %d with errno %s%s",
-          rc, err_name(e),
-          e == EINPROGRESS ? " (the layer took the socket for a "
-                             "non-blocking one, but sock_socket's type had "
-                             "no SOCK_NONBLOCK)"
-                           : "");
-    errno = 0;
-    int s = sock_accept(l, NULL, NULL);
-    e = errno;
-    check(s >= 0, S_RETRY,
-          "from the main tasklet, sock_accept with a connection waiting: "
-          "expected a descriptor, got %d with errno %s",
-          s, err_name(e));
-    sock_close(l);
-    *client = c;
-    *server = s;
-}
 
 enum { BIG = 4 << 20 };
 static char *big;
@@ -322,7 +69,7 @@ struct nb_calls {
 };
 
 static struct nb_calls nb;
-static struct call nb_recv, nb_read, nb_accept, nb_send, nb_send2;
+static struct net_call nb_recv, nb_read, nb_accept, nb_send, nb_send2;
 
 static void nonblocking_calls(void *arg)
 {
@@ -330,21 +77,22 @@ static void nonblocking_calls(void *arg)
     char buf[16];
     timer_deadline_begin(&net, timer_now() + TIMER_MS(2000));
     if (nb.recv_fd >= 0) {
-        nb_recv = record(sock_recv(nb.recv_fd, buf, sizeof buf, nb.recv_flags));
+        nb_recv = net_record(
+            sock_recv(nb.recv_fd, buf, sizeof buf, nb.recv_flags));
         trace("recv");
     }
     if (nb.read_fd >= 0) {
-        nb_read = record(sock_read(nb.read_fd, buf, sizeof buf));
+        nb_read = net_record(sock_read(nb.read_fd, buf, sizeof buf));
         trace("read");
     }
     if (nb.accept_fd >= 0) {
-        nb_accept = record(sock_accept(nb.accept_fd, NULL, NULL));
+        nb_accept = net_record(sock_accept(nb.accept_fd, NULL, NULL));
         trace("accept");
     }
     if (nb.send_fd >= 0) {
         /* The first send writes what fits, the second finds no room. */
-        nb_send = record(sock_send(nb.send_fd, big, BIG, nb.send_flags));
-        nb_send2 = record(sock_send(nb.send_fd, big, BIG, nb.send_flags));
+        nb_send = net_record(sock_send(nb.send_fd, big, BIG, nb.send_flags));
+        nb_send2 = net_record(sock_send(nb.send_fd, big, BIG, nb.send_flags));
         trace("send");
     }
     timer_deadline_end(&net);
@@ -355,7 +103,7 @@ static void run_nonblocking_calls(const char *how)
     trace_reset();
     go(nonblocking_calls, NULL, "caller");
     go(witness, NULL, "witness");
-    run_all();
+    net_run_all();
 
     char want[64];
     snprintf(want, sizeof want, "%s%s%s%switness",
@@ -381,7 +129,7 @@ static void run_nonblocking_calls(const char *how)
               "a non-blocking sock_send of 4 MiB to a peer that does not "
               "read: expected the count that fit (more than 0, less than "
               "%d), got %s",
-              BIG, describe(nb_send));
+              BIG, net_describe(nb_send));
         check_fails(nb_send2, EAGAIN, S_NONBLOCK,
                     "the next non-blocking sock_send, with no room left");
     }
@@ -404,7 +152,7 @@ static int bounded_sndbuf(int fd)
 static void test_sock_nonblock_never_parks(void **state)
 {
     (void)state;
-    watch(S_NONBLOCK);
+    net_watch(S_NONBLOCK);
     alloc_big();
     errno = 0;
     listen_fd = sock_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -412,7 +160,7 @@ static void test_sock_nonblock_never_parks(void **state)
     check(listen_fd >= 0, S_SOCK,
           "sock_socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0): expected a "
           "descriptor, got %d with errno %s",
-          listen_fd, err_name(e));
+          listen_fd, net_err_name(e));
     listen_addr = (struct sockaddr_in){
         .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof listen_addr;
@@ -431,7 +179,7 @@ static void test_sock_nonblock_never_parks(void **state)
     check(rc == 0 || (rc == -1 && e == EINPROGRESS), S_NONBLOCK,
           "sock_connect on a SOCK_NONBLOCK socket: expected -1 with errno "
           "EINPROGRESS (or 0), got %d with errno %s",
-          rc, err_name(e));
+          rc, net_err_name(e));
     if (rc < 0) {
         errno = 0;
         rc = sock_wait(fd_a, REACTOR_WRITE, 0);
@@ -439,13 +187,13 @@ static void test_sock_nonblock_never_parks(void **state)
         check(rc == 0, S_WAIT,
               "sock_wait(fd, REACTOR_WRITE, 0) after a non-blocking connect: "
               "expected 0 once connected, got %d with errno %s",
-              rc, err_name(e));
+              rc, net_err_name(e));
         int err = -1;
         socklen_t n = sizeof err;
         getsockopt(fd_a, SOL_SOCKET, SO_ERROR, &err, &n);
         check(err == 0, S_CONNECT,
               "SO_ERROR after the non-blocking connect: expected 0, got %s",
-              err_name(err));
+              net_err_name(err));
     }
     errno = 0;
     fd_b = sock_accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK);
@@ -453,7 +201,7 @@ static void test_sock_nonblock_never_parks(void **state)
     check(fd_b >= 0, S_RETRY,
           "sock_accept4(SOCK_NONBLOCK) with a connection waiting: expected "
           "a descriptor, got %d with errno %s",
-          fd_b, err_name(e));
+          fd_b, net_err_name(e));
     bounded_sndbuf(fd_a);
 
     nb = (struct nb_calls){.recv_fd = fd_b, .read_fd = fd_a,
@@ -467,14 +215,14 @@ static void test_sock_nonblock_never_parks(void **state)
 
 /* ---- F_SETFL O_NONBLOCK, then back ---- */
 
-static struct call later_recv;
+static struct net_call later_recv;
 
 static void blocking_again_reader(void *arg)
 {
     (void)arg;
     char buf[16];
     trace("r:wait");
-    later_recv = record(sock_recv(fd_a, buf, sizeof buf, 0));
+    later_recv = net_record(sock_recv(fd_a, buf, sizeof buf, 0));
     trace("r:got");
 }
 
@@ -488,11 +236,11 @@ static void blocking_again_sender(void *arg)
 static void test_fcntl_nonblock_never_parks(void **state)
 {
     (void)state;
-    watch(S_NONBLOCK);
+    net_watch(S_NONBLOCK);
     alloc_big();
-    connected_pair(&fd_a, &fd_b);
+    net_pair(&fd_a, &fd_b);
     struct sockaddr_in addr;
-    listen_fd = listen_on(&addr, 4);
+    listen_fd = net_listen(&addr, 4);
     bounded_sndbuf(fd_a);
     int fds[] = {fd_a, fd_b, listen_fd};
     int flags[3];
@@ -503,14 +251,14 @@ static void test_fcntl_nonblock_never_parks(void **state)
         check(flags[i] >= 0, S_NONBLOCK,
               "sock_fcntl(fd, F_GETFL): expected the flags, got %d with "
               "errno %s",
-              flags[i], err_name(e));
+              flags[i], net_err_name(e));
         errno = 0;
         int rc = sock_fcntl(fds[i], F_SETFL, flags[i] | O_NONBLOCK);
         e = errno;
         check(rc == 0, S_NONBLOCK,
               "sock_fcntl(fd, F_SETFL, flags | O_NONBLOCK): expected 0, got "
               "%d with errno %s",
-              rc, err_name(e));
+              rc, net_err_name(e));
     }
     nb = (struct nb_calls){.recv_fd = fd_b, .read_fd = -1,
                            .accept_fd = listen_fd, .send_fd = fd_a};
@@ -528,12 +276,12 @@ static void test_fcntl_nonblock_never_parks(void **state)
     trace_reset();
     go(blocking_again_reader, NULL, "reader");
     go(blocking_again_sender, NULL, "sender");
-    run_all();
+    net_run_all();
     check_trace("r:wait s:send r:got", S_NONBLOCK);
     check(later_recv.done && later_recv.ret == 5, S_NONBLOCK,
           "sock_recv once the caller cleared O_NONBLOCK: expected to park, "
           "then 5, got %s",
-          describe(later_recv));
+          net_describe(later_recv));
     sock_close(fd_a);
     sock_close(fd_b);
     sock_close(listen_fd);
@@ -545,9 +293,9 @@ static void test_fcntl_nonblock_never_parks(void **state)
 static void test_msg_dontwait_never_parks(void **state)
 {
     (void)state;
-    watch(S_NONBLOCK);
+    net_watch(S_NONBLOCK);
     alloc_big();
-    connected_pair(&fd_a, &fd_b);
+    net_pair(&fd_a, &fd_b);
     bounded_sndbuf(fd_a);
     nb = (struct nb_calls){.recv_fd = fd_b, .recv_flags = MSG_DONTWAIT,
                            .read_fd = -1, .accept_fd = -1, .send_fd = fd_a,
@@ -563,8 +311,8 @@ static void test_msg_dontwait_never_parks(void **state)
 static void test_getfl_hides_the_layers_nonblock(void **state)
 {
     (void)state;
-    watch(S_NONBLOCK);
-    connected_pair(&fd_a, &fd_b);
+    net_watch(S_NONBLOCK);
+    net_pair(&fd_a, &fd_b);
     int fds[] = {fd_a, fd_b};
     const char *what[] = {"a socket from sock_socket",
                           "a socket from sock_accept"};
@@ -617,26 +365,26 @@ static void test_getfl_hides_the_layers_nonblock(void **state)
     sock_close(fd);
     sock_close(fd_a);
     sock_close(fd_b);
-    run_all();
+    net_run_all();
 }
 
 /* ---- sockets made with plain socket(2) ---- */
 
 static int plain_listener, plain_client, accepted_fd;
-static struct call plain_connect, plain_accept, plain_recv;
+static struct net_call plain_connect, plain_accept, plain_recv;
 static char plain_got[16];
 
 static void plain_connector(void *arg)
 {
     (void)arg;
     trace("c:connect");
-    plain_connect = record(sock_connect(
+    plain_connect = net_record(sock_connect(
         plain_client, (struct sockaddr *)&listen_addr, sizeof listen_addr));
     if (plain_connect.ret < 0)
         return;
     trace("c:wait");
     ssize_t n = sock_recv(plain_client, plain_got, sizeof plain_got - 1, 0);
-    plain_recv = record(n);
+    plain_recv = net_record(n);
     if (n > 0) {
         plain_got[n] = '\0';
         trace("c:got");
@@ -648,7 +396,7 @@ static void plain_server(void *arg)
     (void)arg;
     trace("s:accept");
     accepted_fd = sock_accept(plain_listener, NULL, NULL);
-    plain_accept = record(accepted_fd);
+    plain_accept = net_record(accepted_fd);
     if (accepted_fd < 0)
         return;
     trace("s:send");
@@ -658,7 +406,7 @@ static void plain_server(void *arg)
 static void test_plain_socket_is_adopted(void **state)
 {
     (void)state;
-    watch(S_ADOPT);
+    net_watch(S_ADOPT);
     /* Made with socket(2): blocking descriptors the layer never saw. */
     plain_listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     plain_client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -677,21 +425,21 @@ static void test_plain_socket_is_adopted(void **state)
     trace_reset();
     go(plain_server, NULL, "server");
     go(plain_connector, NULL, "connector");
-    run_all();
+    net_run_all();
 
     check(plain_accept.done && plain_accept.ret >= 0, S_ADOPT,
           "sock_accept on a listener made with socket(2): expected a "
           "descriptor, got %s",
-          describe(plain_accept));
+          net_describe(plain_accept));
     check(plain_connect.done && plain_connect.ret == 0, S_ADOPT,
           "sock_connect on a socket made with socket(2): expected 0, got %s",
-          describe(plain_connect));
+          net_describe(plain_connect));
     check(plain_recv.done && plain_recv.ret == 7 &&
               strcmp(plain_got, "adopted") == 0,
           S_ADOPT,
           "sock_recv on a socket made with socket(2): expected 7 "
           "(\"adopted\"), got %s",
-          describe(plain_recv));
+          net_describe(plain_recv));
     /* The server parked in accept and let the connector run; the
      * connector parked in recv until the server sent. */
     /* Who of the two wakes first once the connection is made depends on
@@ -721,9 +469,9 @@ static void test_plain_socket_is_adopted(void **state)
 static void test_plain_nonblocking_socket_stays_nonblocking(void **state)
 {
     (void)state;
-    watch(S_ADOPT);
+    net_watch(S_ADOPT);
     struct sockaddr_in addr;
-    listen_fd = listen_on(&addr, 4);
+    listen_fd = net_listen(&addr, 4);
     /* The caller made it non-blocking before the layer saw it: adopting
      * it must keep that choice. */
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -735,7 +483,7 @@ static void test_plain_nonblocking_socket_stays_nonblocking(void **state)
           "sock_connect on a socket the caller made non-blocking with "
           "socket(2): expected -1 with errno EINPROGRESS (or 0), got %d with "
           "errno %s",
-          rc, err_name(e));
+          rc, net_err_name(e));
     if (rc < 0)
         check_eq(sock_wait(fd, REACTOR_WRITE, 0), 0, S_WAIT,
                  "sock_wait(fd, REACTOR_WRITE, 0) after a non-blocking "

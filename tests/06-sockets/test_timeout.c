@@ -30,269 +30,16 @@
 #include <unistd.h>
 
 #include "sock.h"
+#include "sockets.h"
 #include "tasklet.h"
 #include "timer.h"
 
-#define S_RETRY "Try, park, retry"
-#define S_SOCK "One struct per socket"
-#define S_CONNECT "Connecting"
 #define S_SEND "Sending everything"
 #define S_TIMEOUT "Timeouts, deadlines and cancellation"
 
-/* ---- helpers (each test file of this step has the same ones) ---- */
-
-static const char *err_name(int e)
-{
-    static char bufs[4][64];
-    static int next;
-    switch (e) {
-    case 0: return "0";
-    case ENOSYS: return "ENOSYS (still the starter's TODO?)";
-    case EAGAIN: return "EAGAIN";
-    case EBADF: return "EBADF";
-    case ECANCELED: return "ECANCELED";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case EINPROGRESS: return "EINPROGRESS";
-    case ECONNREFUSED: return "ECONNREFUSED";
-    case ECONNRESET: return "ECONNRESET";
-    case EPIPE: return "EPIPE";
-    case EDEADLK:
-        return "EDEADLK (the scheduler found nothing that could wake the "
-               "parked tasklets: does the poller say it still holds waits "
-               "while tasklets wait in sock_wait?)";
-    case EEXIST: return "EEXIST";
-    case ENOMEM: return "ENOMEM";
-    }
-    char *b = bufs[next++ % 4];
-    snprintf(b, sizeof bufs[0], "%d (%s)", e, strerror(e));
-    return b;
-}
-
-/* What a call returned, recorded by the tasklet that made it. */
-struct call {
-    bool done;
-    long ret;
-    int err;
-};
-
-static struct call record(long ret)
-{
-    return (struct call){.done = true, .ret = ret, .err = ret < 0 ? errno : 0};
-}
-
-static const char *describe(struct call c)
-{
-    static char bufs[4][256];
-    static int next;
-    char *b = bufs[next++ % 4];
-    if (!c.done)
-        snprintf(b, sizeof bufs[0], "no return at all (the tasklet never "
-                                    "came back from the call)");
-    else if (c.ret >= 0)
-        snprintf(b, sizeof bufs[0], "%ld", c.ret);
-    else
-        snprintf(b, sizeof bufs[0], "%ld with errno %s", c.ret,
-                 err_name(c.err));
-    return b;
-}
-
-/* The call returned -1 with errno want. */
-#define check_fails(c, want, section, what)                                 \
-    check((c).done && (c).ret == -1 && (c).err == (want), section,          \
-          "%s: expected -1 with errno %s, got %s", what, err_name(want),    \
-          describe(c))
-
-/* ---- the watchdog: a safety net, never a measurement ---- */
-
-/* Every test runs under an alarm set for most of the harness's time
- * limit. If the test has not finished by then, the alarm names the
- * tasklets still waiting and ends the process, so that a wait nobody
- * ends fails with a message instead of a bare timeout. It is a signal,
- * not a timer, so that it changes nothing in what the runtime sees (an
- * armed timer would keep the poller busy). A correct layer finishes long
- * before it. */
-
-enum { MAX_JOBS = 512 };
-
-struct job {
-    void (*fn)(void *);
-    void *arg;
-    tasklet *t;
-    bool finished;
-    char name[TASKLET_NAME_MAX];
-};
-
-static struct job jobs[MAX_JOBS];
-static int njobs;
-static bool spawn_failed, main_running;
-static const char *watch_section;
-
-static int watch_seconds(void)
-{
-    const char *s = getenv("HARNESS_TIMEOUT");
-    int t = s ? atoi(s) : 0;
-    t = t > 0 ? t : 10;
-    return t * 4 / 5 > 1 ? t * 4 / 5 : 1;
-}
-
-static void say(const char *s)
-{
-    ssize_t n = write(STDERR_FILENO, s, strlen(s));
-    (void)n;
-}
-
-/* Runs on SIGALRM: write(2) only, then _exit. */
-static void watchdog(int sig)
-{
-    (void)sig;
-    char secs[16];
-    snprintf(secs, sizeof secs, "%d", watch_seconds());
-    say("after ");
-    say(secs);
-    say(" s the test had not finished: a tasklet waits for an event that "
-        "never comes, or is never woken when it does.\n  Still not "
-        "finished:");
-    if (main_running)
-        say(" the main tasklet (in a sock_ call),");
-    int shown = 0;
-    for (int i = 0; i < njobs && shown < 8; i++) {
-        if (jobs[i].finished)
-            continue;
-        shown++;
-        say(" ");
-        say(jobs[i].name);
-        if (tasklet_is_parked(jobs[i].t)) {
-            say(" (parked in ");
-            say(tasklet_waiting_for(jobs[i].t));
-            say(")");
-        } else {
-            say(" (runnable)");
-        }
-    }
-    say("\n  reread ");
-    say(harness_chapter);
-    say(", section \"");
-    say(watch_section);
-    say("\"\n");
-    _exit(1);
-}
-
-/* Sets the alarm; section is what the test is about. */
-static void watch(const char *section)
-{
-    watch_section = section;
-    main_running = true;
-    struct sigaction sa = {.sa_handler = watchdog};
-    sigaction(SIGALRM, &sa, NULL);
-    alarm((unsigned)watch_seconds());
-}
-
-static void job_main(void *arg)
-{
-    struct job *j = arg;
-    j->fn(j->arg);
-    j->finished = true;
-}
-
-/* Spawns a test tasklet; from the main tasklet or from another one. */
-static tasklet *go(void (*fn)(void *), void *arg, const char *name)
-{
-    if (njobs == MAX_JOBS) {
-        spawn_failed = true;
-        return NULL;
-    }
-    struct job *j = &jobs[njobs];
-    *j = (struct job){.fn = fn, .arg = arg};
-    snprintf(j->name, sizeof j->name, "%s", name);
-    j->t = tasklet_spawn(job_main, j);
-    if (j->t == NULL) {
-        spawn_failed = true;
-        return NULL;
-    }
-    tasklet_set_name(j->t, name);
-    njobs++;
-    return j->t;
-}
-
-/* Runs every tasklet to the end. */
-static void run_all(void)
-{
-    main_running = false;
-    errno = 0;
-    int rc = tasklet_run();
-    int e = errno;
-    main_running = true;
-    check(!spawn_failed, watch_section, "a tasklet could not be spawned");
-    check(rc == 0, watch_section,
-          "tasklet_run: expected 0 (every tasklet finished), got %d with "
-          "errno %s",
-          rc, err_name(e));
-}
-
-/* ---- sockets on the loopback interface ---- */
-
-/* A listening socket on 127.0.0.1, on a port the kernel picks; addr gets
- * the address to connect to. */
-static int listen_on(struct sockaddr_in *addr, int backlog)
-{
-    *addr = (struct sockaddr_in){.sin_family = AF_INET,
-                                 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof *addr;
-    errno = 0;
-    int fd = sock_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int e = errno;
-    check(fd >= 0, S_SOCK,
-          "sock_socket(AF_INET, SOCK_STREAM, 0): expected a descriptor, got "
-          "%d with errno %s",
-          fd, err_name(e));
-    errno = 0;
-    check(sock_bind(fd, (struct sockaddr *)addr, len) == 0 &&
-              sock_listen(fd, backlog) == 0 &&
-              getsockname(fd, (struct sockaddr *)addr, &len) == 0,
-          S_SOCK, "binding and listening on 127.0.0.1, port 0, failed: %s",
-          err_name(errno));
-    return fd;
-}
-
-/* A connected pair, made by the main tasklet itself: *client connected
- * with sock_connect, *server from sock_accept. */
-static void connected_pair(int *client, int *server)
-{
-    struct sockaddr_in addr;
-    int l = listen_on(&addr, 4);
-    errno = 0;
-    int c = sock_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int e = errno;
-    check(c >= 0, S_SOCK,
-          "sock_socket(AF_INET, SOCK_STREAM, 0): expected a descriptor, got "
-          "%d with errno %s",
-          c, err_name(e));
-    errno = 0;
-    int rc = sock_connect(c, (struct sockaddr *)&addr, sizeof addr);
-    e = errno;
-    check(rc == 0, S_CONNECT,
-          "from the main tasklet, sock_connect to a socket listening on "
-          "127.0.0.1: expected 0, got %d with errno %s%s",
-          rc, err_name(e),
-          e == EINPROGRESS ? " (the layer took the socket for a "
-                             "non-blocking one, but sock_socket's type had "
-                             "no SOCK_NONBLOCK)"
-                           : "");
-    errno = 0;
-    int s = sock_accept(l, NULL, NULL);
-    e = errno;
-    check(s >= 0, S_RETRY,
-          "from the main tasklet, sock_accept with a connection waiting: "
-          "expected a descriptor, got %d with errno %s",
-          s, err_name(e));
-    sock_close(l);
-    *client = c;
-    *server = s;
-}
-
 static int fd_a, fd_b, listen_fd;
 static struct sockaddr_in listen_addr;
-static struct call first, second, third;
+static struct net_call first, second, third;
 static char got[32];
 
 static const struct timeval SHORT = {.tv_usec = 50 * 1000}; /* 50 ms */
@@ -305,7 +52,7 @@ static void set_timeout(int fd, int name)
     check(rc == 0, S_TIMEOUT,
           "sock_setsockopt(%s, 50 ms): expected 0, got %d with errno %s",
           name == SO_RCVTIMEO ? "SO_RCVTIMEO" : "SO_SNDTIMEO", rc,
-          err_name(e));
+          net_err_name(e));
     /* The kernel keeps it in clock ticks: it reads back rounded up. */
     struct timeval back = {0};
     socklen_t len = sizeof back;
@@ -329,11 +76,11 @@ static void late_sender(void *arg)
 static void timed_reader(void *arg)
 {
     (void)arg;
-    first = record(sock_recv(fd_b, got, sizeof got - 1, 0));
+    first = net_record(sock_recv(fd_b, got, sizeof got - 1, 0));
     /* The timeout ends one call; the next one still works. */
     go(late_sender, NULL, "sender");
     ssize_t n = sock_recv(fd_b, got, sizeof got - 1, 0);
-    second = record(n);
+    second = net_record(n);
     if (n > 0)
         got[n] = '\0';
 }
@@ -341,11 +88,11 @@ static void timed_reader(void *arg)
 static void test_rcvtimeo_makes_recv_fail_with_eagain(void **state)
 {
     (void)state;
-    watch(S_TIMEOUT);
-    connected_pair(&fd_a, &fd_b);
+    net_watch(S_TIMEOUT);
+    net_pair(&fd_a, &fd_b);
     set_timeout(fd_b, SO_RCVTIMEO);
     go(timed_reader, NULL, "reader");
-    run_all();
+    net_run_all();
 
     check_fails(first, EAGAIN, S_TIMEOUT,
                 "sock_recv with SO_RCVTIMEO 50 ms and nothing to read (as "
@@ -354,7 +101,7 @@ static void test_rcvtimeo_makes_recv_fail_with_eagain(void **state)
           S_TIMEOUT,
           "the next sock_recv, once a tasklet sent \"late\": expected 4, got "
           "%s",
-          describe(second));
+          net_describe(second));
     sock_close(fd_a);
     sock_close(fd_b);
 }
@@ -365,7 +112,7 @@ static void late_connector(void *arg)
 {
     (void)arg;
     int fd = sock_socket(AF_INET, SOCK_STREAM, 0);
-    third = record(sock_connect(fd, (struct sockaddr *)&listen_addr,
+    third = net_record(sock_connect(fd, (struct sockaddr *)&listen_addr,
                                 sizeof listen_addr));
     sock_close(fd);
 }
@@ -373,10 +120,10 @@ static void late_connector(void *arg)
 static void timed_acceptor(void *arg)
 {
     (void)arg;
-    first = record(sock_accept(listen_fd, NULL, NULL));
+    first = net_record(sock_accept(listen_fd, NULL, NULL));
     go(late_connector, NULL, "connector");
     int fd = sock_accept(listen_fd, NULL, NULL);
-    second = record(fd);
+    second = net_record(fd);
     if (fd >= 0)
         sock_close(fd);
 }
@@ -384,21 +131,21 @@ static void timed_acceptor(void *arg)
 static void test_rcvtimeo_makes_accept_fail_with_eagain(void **state)
 {
     (void)state;
-    watch(S_TIMEOUT);
-    listen_fd = listen_on(&listen_addr, 4);
+    net_watch(S_TIMEOUT);
+    listen_fd = net_listen(&listen_addr, 4);
     set_timeout(listen_fd, SO_RCVTIMEO);
     go(timed_acceptor, NULL, "acceptor");
-    run_all();
+    net_run_all();
 
     check_fails(first, EAGAIN, S_TIMEOUT,
                 "sock_accept with SO_RCVTIMEO 50 ms and no connection");
     check(second.done && second.ret >= 0, S_TIMEOUT,
           "the next sock_accept, once a tasklet connected: expected a "
           "descriptor, got %s",
-          describe(second));
+          net_describe(second));
     check(third.done && third.ret == 0, S_CONNECT,
           "the connector's sock_connect: expected 0, got %s",
-          describe(third));
+          net_describe(third));
     sock_close(listen_fd);
 }
 
@@ -414,9 +161,9 @@ static void stuck_writer(void *arg)
     (void)arg;
     /* Nobody reads fd_b: the buffers fill, and the timeout ends the send
      * with the count written so far; once nothing more fits, with -1. */
-    first = record(sock_send(fd_a, big, BIG, 0));
+    first = net_record(sock_send(fd_a, big, BIG, 0));
     for (nsends = 0; nsends < TRIES; nsends++) {
-        second = record(sock_send(fd_a, big, BIG, 0));
+        second = net_record(sock_send(fd_a, big, BIG, 0));
         partials[nsends] = second.ret;
         if (second.ret <= 0)
             break;
@@ -426,21 +173,21 @@ static void stuck_writer(void *arg)
 static void test_sndtimeo_stops_a_send_with_what_it_wrote(void **state)
 {
     (void)state;
-    watch(S_TIMEOUT);
+    net_watch(S_TIMEOUT);
     big = calloc(1, BIG);
     check(big != NULL, S_SEND, "out of memory");
-    connected_pair(&fd_a, &fd_b);
+    net_pair(&fd_a, &fd_b);
     int size = 64 * 1024;
     sock_setsockopt(fd_a, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
     set_timeout(fd_a, SO_SNDTIMEO);
     go(stuck_writer, NULL, "writer");
-    run_all();
+    net_run_all();
 
     check(first.done && first.ret > 0 && first.ret < BIG, S_SEND,
           "sock_send of 4 MiB with SO_SNDTIMEO 50 ms to a peer that never "
           "reads: expected the count written before the timeout (more than "
           "0, less than %d), got %s",
-          BIG, describe(first));
+          BIG, net_describe(first));
     check(nsends < TRIES, S_SEND,
           "%d more sends of 4 MiB to a peer that never reads each wrote "
           "something (%ld, %ld, ... bytes): the buffers should fill up",
@@ -455,7 +202,7 @@ static void test_sndtimeo_stops_a_send_with_what_it_wrote(void **state)
 /* ---- SO_SNDTIMEO: connect ---- */
 
 enum { CONNECTS = 8 };
-static struct call connects[CONNECTS];
+static struct net_call connects[CONNECTS];
 
 static void timed_connector(void *arg)
 {
@@ -467,12 +214,12 @@ static void timed_connector(void *arg)
     for (int i = 0; i < CONNECTS; i++) {
         fds[i] = sock_socket(AF_INET, SOCK_STREAM, 0);
         if (fds[i] < 0) {
-            connects[i] = record(fds[i]);
+            connects[i] = net_record(fds[i]);
             return;
         }
         sock_setsockopt(fds[i], SOL_SOCKET, SO_SNDTIMEO, &SHORT,
                         sizeof SHORT);
-        connects[i] = record(sock_connect(
+        connects[i] = net_record(sock_connect(
             fds[i], (struct sockaddr *)&listen_addr, sizeof listen_addr));
         if (connects[i].ret < 0) {
             for (int k = 0; k <= i; k++)
@@ -487,10 +234,10 @@ static void timed_connector(void *arg)
 static void test_sndtimeo_makes_connect_fail_with_einprogress(void **state)
 {
     (void)state;
-    watch(S_TIMEOUT);
-    listen_fd = listen_on(&listen_addr, 0);
+    net_watch(S_TIMEOUT);
+    listen_fd = net_listen(&listen_addr, 0);
     go(timed_connector, NULL, "connector");
-    run_all();
+    net_run_all();
     sock_close(listen_fd);
 
     int i = 0;
@@ -501,7 +248,7 @@ static void test_sndtimeo_makes_connect_fail_with_einprogress(void **state)
                      "backlog 0, so no connect had to wait");
     check(i > 0, S_CONNECT,
           "the first sock_connect to a listener with room: expected 0, got %s",
-          describe(connects[0]));
+          net_describe(connects[0]));
     check_fails(connects[i], EINPROGRESS, S_TIMEOUT,
                 "sock_connect with SO_SNDTIMEO 50 ms to a listener whose "
                 "queue is full (as the kernel's connect reports its timeout)");
@@ -517,24 +264,24 @@ static void deadline_reader(void *arg)
     char buf[16];
     struct timer_deadline d;
     timer_deadline_begin(&d, timer_now() + TIMER_MS(50));
-    first = record(sock_recv(fd_b, buf, sizeof buf, 0));
+    first = net_record(sock_recv(fd_b, buf, sizeof buf, 0));
     expired = timer_deadline_end(&d);
 
     /* A socket timeout inside a longer deadline: the socket's own
      * timeout comes first, and it is EAGAIN, not ETIMEDOUT. */
     sock_setsockopt(fd_b, SOL_SOCKET, SO_RCVTIMEO, &SHORT, sizeof SHORT);
     timer_deadline_begin(&d, timer_now() + TIMER_MS(60 * 1000));
-    second = record(sock_recv(fd_b, buf, sizeof buf, 0));
+    second = net_record(sock_recv(fd_b, buf, sizeof buf, 0));
     outer_expired = timer_deadline_end(&d);
 }
 
 static void test_deadline_makes_recv_fail_with_etimedout(void **state)
 {
     (void)state;
-    watch(S_TIMEOUT);
-    connected_pair(&fd_a, &fd_b);
+    net_watch(S_TIMEOUT);
+    net_pair(&fd_a, &fd_b);
     go(deadline_reader, NULL, "reader");
-    run_all();
+    net_run_all();
 
     check_fails(first, ETIMEDOUT, S_TIMEOUT,
                 "sock_recv inside a 50 ms deadline, with nothing to read");
@@ -557,17 +304,17 @@ static void deadline_acceptor(void *arg)
     sock_setsockopt(listen_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     struct timer_deadline d;
     timer_deadline_begin(&d, timer_now() + TIMER_MS(50));
-    first = record(sock_accept(listen_fd, NULL, NULL));
+    first = net_record(sock_accept(listen_fd, NULL, NULL));
     expired = timer_deadline_end(&d);
 }
 
 static void test_deadline_makes_accept_fail_with_etimedout(void **state)
 {
     (void)state;
-    watch(S_TIMEOUT);
-    listen_fd = listen_on(&listen_addr, 4);
+    net_watch(S_TIMEOUT);
+    listen_fd = net_listen(&listen_addr, 4);
     go(deadline_acceptor, NULL, "acceptor");
-    run_all();
+    net_run_all();
 
     check_fails(first, ETIMEDOUT, S_TIMEOUT,
                 "sock_accept with SO_RCVTIMEO 60 s inside a 50 ms deadline");
@@ -584,10 +331,10 @@ static bool both_parked;
 static void cancelled_reader(void *arg)
 {
     (void)arg;
-    first = record(sock_recv(fd_b, got, sizeof got - 1, 0));
+    first = net_record(sock_recv(fd_b, got, sizeof got - 1, 0));
     /* Cancellation is delivered once: this recv works. */
     ssize_t n = sock_recv(fd_b, got, sizeof got - 1, 0);
-    second = record(n);
+    second = net_record(n);
     if (n > 0)
         got[n] = '\0';
 }
@@ -595,7 +342,7 @@ static void cancelled_reader(void *arg)
 static void cancelled_acceptor(void *arg)
 {
     (void)arg;
-    third = record(sock_accept(listen_fd, NULL, NULL));
+    third = net_record(sock_accept(listen_fd, NULL, NULL));
 }
 
 static void canceller(void *arg)
@@ -610,13 +357,13 @@ static void canceller(void *arg)
 static void test_cancel_wakes_a_parked_call_with_ecanceled(void **state)
 {
     (void)state;
-    watch(S_TIMEOUT);
-    connected_pair(&fd_a, &fd_b);
-    listen_fd = listen_on(&listen_addr, 4);
+    net_watch(S_TIMEOUT);
+    net_pair(&fd_a, &fd_b);
+    listen_fd = net_listen(&listen_addr, 4);
     reader_t = go(cancelled_reader, NULL, "reader");
     acceptor_t = go(cancelled_acceptor, NULL, "acceptor");
     go(canceller, NULL, "canceller");
-    run_all();
+    net_run_all();
 
     check(both_parked, S_TIMEOUT,
           "the reader and the acceptor should have been parked when they "
@@ -629,7 +376,7 @@ static void test_cancel_wakes_a_parked_call_with_ecanceled(void **state)
           S_TIMEOUT,
           "the cancelled tasklet's next sock_recv (\"after\" was sent): "
           "expected 5, got %s",
-          describe(second));
+          net_describe(second));
     sock_close(fd_a);
     sock_close(fd_b);
     sock_close(listen_fd);
