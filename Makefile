@@ -15,11 +15,18 @@
 .DEFAULT_GOAL := all
 include tests/mk/build.mk
 include book/book.mk
+include tests/09-mud/play.mk
 
 SRC ?= steps
 STEP ?=
 ifneq ($(filter-out steps solutions,$(SRC)),)
   $(error SRC must be steps or solutions, not '$(SRC)')
+endif
+# The student edition (`make handout`) has no solutions/: there `make`
+# builds the tests, and SRC=solutions has nothing to check.
+HAVE_SOLUTIONS := $(wildcard solutions/[0-9][0-9]-*)
+ifeq ($(SRC):$(HAVE_SOLUTIONS),solutions:)
+  $(error SRC=solutions: this edition of the workbook has no solutions/)
 endif
 ifneq ($(STEP),)
   CHECK_STEP := $(filter $(STEP)-%,$(STEPS))
@@ -30,22 +37,23 @@ endif
 CHECK_STEPS := $(if $(STEP),$(CHECK_STEP),$(STEPS))
 
 .PHONY: all deps build check status test bench clean \
-        build-solutions build-isolated build-steps
+        build-solutions build-isolated build-steps build-tests
 
 all: deps build
 	@echo
-	@echo "Built the reference solutions and the tests of: $(STEPS)"
+	@echo "Built $(if $(HAVE_SOLUTIONS),the reference solutions and )the tests of: $(STEPS)"
 	@echo "Start with chapters/00-introduction.md, then chapters/01-context.md;"
 	@echo "write your code in steps/01-context/ and run 'make check'."
 
 deps:
 	@sh tests/mk/deps.sh base
 
-build: build-solutions
+build: $(if $(HAVE_SOLUTIONS),build-solutions,build-tests)
 
 build-solutions: $(call bins,solutions,$(STEPS))
 build-isolated: $(call bins,isolated,$(STEPS))
 build-steps: $(call bins,steps,$(CHECK_STEPS))
+build-tests: $(HARNESS) $(foreach s,$(STEPS),$(patsubst tests/%.c,$(B)/obj/tests/%.o,$(wildcard tests/$s/*.c)))
 
 # The student's loop builds one step at a time, so that a step that does
 # not compile yet stops the check there and not before.

@@ -42,10 +42,13 @@ stage valgrind env HARNESS_TIMEOUT=120 tests/run -q --wrap "valgrind -q --error-
 # 6. The portable swapcontext backend passes the core steps.
 stage ucontext sh -c "$MAKE -j$jobs VARIANT=ucontext build-solutions && tests/run -q --variant ucontext $core_steps"
 # 7. The aarch64 switch passes the core steps under qemu-user.
-stage aarch64 sh -c "$MAKE -j$jobs VARIANT=aarch64 build-solutions && HARNESS_TIMEOUT=60 tests/run -q --variant aarch64 --no-fork --wrap 'qemu-aarch64 -L /usr/aarch64-linux-gnu' $core_steps"
+stage aarch64 sh -c "for s in $core_steps; do $MAKE -j$jobs VARIANT=aarch64 build-steps-for ONE=\$s MIX=solutions || exit 1; done && HARNESS_TIMEOUT=60 tests/run -q --variant aarch64 --no-fork --wrap 'qemu-aarch64 -L /usr/aarch64-linux-gnu' $core_steps"
 # 8. The benchmarks build (make bench runs them; no timing is asserted here).
 stage bench-build $MAKE -j$jobs bench-build
-# 9. The book builds in both editions; its includes, links and pages check out.
+# 9. The MUD's parsers survive a few seconds of fuzzing each (make fuzz-mud
+#    runs them longer).
+stage fuzz $MAKE fuzz-mud FUZZ_SECONDS=3
+# 10. The book builds in both editions; its includes, links and pages check out.
 stage book $MAKE book-check
 
 echo

@@ -158,7 +158,16 @@ bins = $(foreach s,$2,$(addprefix $(B)/bin/$1/$s/,$(TESTS_$s)))
 # ---- benchmarks: tests/bench/bench_*.c against the reference solutions ----
 
 BENCH_BINS := $(patsubst tests/bench/%.c,$(B)/bench/%,$(wildcard tests/bench/bench_*.c))
-$(B)/bench/%: tests/bench/%.c $(wildcard tests/bench/*.h) $(call libs,solutions,$(STEPS))
+# The other .c files of tests/bench/ are helpers (the load generator, the
+# echo servers): compiled like the programs, kept in an archive of their
+# own, and linked into every program, which takes from it only what it
+# uses.
+BENCH_HELPERS := $(patsubst tests/bench/%.c,$(B)/obj/bench/%.o,$(filter-out tests/bench/bench_%.c,$(wildcard tests/bench/*.c)))
+$(B)/obj/bench/%.o: tests/bench/%.c $(wildcard tests/bench/*.h) $(wildcard $(foreach s,$(STEPS),steps/$s/*.h))
+	$(call say,CC,$@)mkdir -p $(@D) && $(CC) $(ALLCFLAGS) $(foreach s,$(STEPS),-Isteps/$s) -Itests/bench -c $< -o $@
+$(B)/lib/bench.a: $(BENCH_HELPERS)
+	$(call say,AR,$@)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
+$(B)/bench/%: tests/bench/%.c $(wildcard tests/bench/*.h) $(B)/lib/bench.a $(call libs,solutions,$(STEPS))
 	$(call say,CC,$@)mkdir -p $(@D) && $(CC) $(ALLCFLAGS) $(foreach s,$(STEPS),-Isteps/$s) -Itests/bench $< -Wl,--start-group $(filter %.a,$^) -Wl,--end-group -lpthread -lm -ldl $(LDLIBS) -o $@
 bench-build: $(BENCH_BINS)
 .PHONY: bench-build

@@ -4,24 +4,31 @@
 # prints the exact command to run and fails.
 #
 #   tests/mk/deps.sh base     what `make`, `make check` and `make test` need
-#   tests/mk/deps.sh bench    what `make bench` adds (Go, for its channels)
+#   tests/mk/deps.sh bench    what `make bench` adds (Go, for its channels
+#                             and its echo server; gevent, for its echo
+#                             server)
 #   tests/mk/deps.sh book     what `make book` adds (book/book.mk: pandoc,
 #                             graphviz, weasyprint, gnuplot, and chromium
 #                             with python3 for `make book-check`)
+#   tests/mk/deps.sh grade    what `make grade` adds (tests/grade: libseccomp
+#                             for the sandbox, libarchive to unpack
+#                             submissions, zip for `make autograder`)
 set -eu
 
-base="gcc make pkg-config libcmocka-dev libseccomp-dev valgrind time
+base="gcc make pkg-config libcmocka-dev libseccomp-dev libcrypt-dev valgrind time
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
-      libcmocka-dev:arm64"
-bench="golang-go"
+      libcmocka-dev:arm64 clang telnet expect tintin++"
+bench="golang-go python3-gevent"
 book="pandoc graphviz weasyprint gnuplot-nox chromium fonts-dejavu-core
       python3"
+grade="gcc make libcmocka-dev libseccomp-dev libarchive-dev zip"
 
 case ${1:-base} in
 base) want=$base ;;
 bench) want=$bench ;;
 book) want=$book ;;
-*) echo "deps.sh: unknown set '$1' (base, bench or book)" >&2; exit 2 ;;
+grade) want=$grade ;;
+*) echo "deps.sh: unknown set '$1' (base, bench, book or grade)" >&2; exit 2 ;;
 esac
 
 missing=
