@@ -8,6 +8,9 @@
 #   make status     a table of every step: passed, failing or not started
 #   make test       verify the workbook itself (what CI runs)
 #   make bench      measure the runtime beside its peers
+#   make grade      grade steps/ in the sandbox, as an instructor would
+#                   (tests/grade/grade.mk: SUBMISSIONS=DIR, handout,
+#                   autograder, grade-selftest)
 #   make clean      remove build/
 #
 # CC, CFLAGS, V=1 and -j work as usual. Everything generated goes to build/.
@@ -16,6 +19,7 @@
 include tests/mk/build.mk
 include book/book.mk
 include tests/09-mud/play.mk
+include tests/grade/grade.mk
 
 SRC ?= steps
 STEP ?=

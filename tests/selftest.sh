@@ -50,6 +50,9 @@ stage bench-build $MAKE -j$jobs bench-build
 stage fuzz $MAKE fuzz-mud FUZZ_SECONDS=3
 # 10. The book builds in both editions; its includes, links and pages check out.
 stage book $MAKE book-check
+# 11. The grader contains every adversarial submission as its expect file says,
+#     and grades the reference 20 times in parallel to the same full marks.
+stage grade $MAKE grade-selftest
 
 echo
 [ -n "$failures" ] && echo "failed stages:$failures"
