@@ -13,13 +13,24 @@
 #     no module, GOCACHE under build/bench/).
 # Each prints result lines `name,value,unit` on stdout and notes on stderr.
 #
+# The peers of bench_net's echo servers come as commands it runs:
+#   BENCH_NET_GO      tests/bench/echo.go, built here like chanpingpong.go
+#   BENCH_NET_GEVENT  tests/bench/echo_gevent.py, with the first python3
+#                     that can import gevent (Debian's python3-gevent
+#                     belongs to /usr/bin/python3, which need not be the
+#                     first python3 on PATH)
+# A peer that is missing is "not measured", with the reason.
+#
 # What it writes:
 #   build/bench/results.csv   benchmark,value,unit,machine
 #   build/bench/notes.txt     what the programs said on stderr
 #
 # The memory rows need many memory mappings (tests/bench/bench_sched.c):
 # as root, this script raises vm.max_map_count for the run and puts it back
-# afterwards; otherwise those rows are skipped, with a note.
+# afterwards; otherwise those rows are skipped, with a note. The
+# 10,000-connection rows need more than 10,000 open files per process: as
+# root, this script raises the hard limit (the programs raise their soft
+# limit to it); it is per process, so there is nothing to put back.
 #
 # Nothing here fails on a number: a target missed says NOT MET, and the
 # script still exits 0. It exits non-zero only if no benchmark ran at all.
@@ -104,6 +115,26 @@ case $old_maps in
     fi ;;
 esac
 
+# ---- open files, for the 10,000-connection rows ----
+
+# bench_net holds 10,000 connections open, and each server it starts holds
+# the other ends: each of those processes needs over 10,000 descriptors.
+# (ulimit -H is not in POSIX, but dash and bash, Debian's sh, have it.)
+want_files=32768
+# shellcheck disable=SC3045
+hard_files=$(ulimit -Hn)
+# shellcheck disable=SC3045
+if [ "$hard_files" != unlimited ] && [ "$hard_files" -lt "$want_files" ]; then
+    if [ "$(id -u)" -eq 0 ] && ulimit -Hn "$want_files" 2>/dev/null; then
+        say "Raised the hard limit of open files from $hard_files to" \
+            "$want_files (ulimit -Hn), for the 10,000-connection rows."
+    elif [ "$hard_files" -lt 10100 ]; then
+        note "the hard limit of open files is $hard_files and could not be" \
+             "raised (not root): the 10,000-connection rows are skipped." \
+             "To run them: as root, ulimit -Hn $want_files, then make bench."
+    fi
+fi
+
 cleanup() {
     if [ -n "$restore_maps" ]; then
         sysctl -q -w vm.max_map_count="$restore_maps" 2>/dev/null ||
@@ -137,6 +168,52 @@ run() {
     say "  ($(( $(date +%s) - start )) s)"
 }
 
+# ---- the peers written in other languages ----
+
+# go_build NAME: builds tests/bench/NAME.go into build/bench/NAME, offline
+# and module-free: one file, the standard library only.
+go_build() {
+    GO111MODULE=off GOFLAGS='' GOPROXY=off GOTOOLCHAIN=local \
+    GOCACHE="$PWD/$out/go-cache" GOPATH="$PWD/$out/go-path" \
+    go build -o "$out/$1" "tests/bench/$1.go" 2>"$tmp.err" && return 0
+    cat "$tmp.err"
+    note "go build tests/bench/$1.go failed; skipping its rows"
+    return 1
+}
+
+# Why the rows of a peer are missing, when they are: for the table.
+go_missing=
+gevent_missing=
+chanpingpong=
+unset BENCH_NET_GO BENCH_NET_GEVENT
+if command -v go >/dev/null 2>&1; then
+    go_build chanpingpong && chanpingpong=$out/chanpingpong
+    if go_build echo; then
+        export BENCH_NET_GO="$out/echo"
+    else
+        go_missing="go build tests/bench/echo.go failed"
+    fi
+else
+    go_missing="Go is not installed (tests/mk/deps.sh bench)"
+    note "Go was not found (tests/mk/deps.sh bench installs golang-go);" \
+         "skipping the Go rows"
+fi
+for py in /usr/bin/python3 python3; do
+    if command -v "$py" >/dev/null 2>&1 &&
+       "$py" -c 'import gevent' 2>/dev/null; then
+        py=$(command -v "$py")
+        export BENCH_NET_GEVENT="$py tests/bench/echo_gevent.py"
+        break
+    fi
+done
+if [ -z "${BENCH_NET_GEVENT-}" ]; then
+    gevent_missing="gevent is not installed (tests/mk/deps.sh bench)"
+    note "no python3 here can import gevent (tests/mk/deps.sh bench" \
+         "installs python3-gevent); skipping the gevent rows"
+fi
+
+# ---- the programs ----
+
 ran=0
 for prog in "$bindir"/bench_*; do
     [ -x "$prog" ] || continue
@@ -148,22 +225,10 @@ if [ "$ran" -eq 0 ]; then
     exit 1
 fi
 
-if command -v go >/dev/null 2>&1; then
-    # Offline and module-free: one file, the standard library only.
-    if GO111MODULE=off GOFLAGS='' GOPROXY=off GOTOOLCHAIN=local \
-       GOCACHE="$PWD/$out/go-cache" GOPATH="$PWD/$out/go-path" \
-       go build -o "$out/chanpingpong" tests/bench/chanpingpong.go 2>"$tmp.err"
-    then
-        # Unset, so that the program measures Go's own default too.
-        unset GOMAXPROCS
-        run "chanpingpong.go ($(go version | cut -d' ' -f3))" "$out/chanpingpong"
-    else
-        cat "$tmp.err"
-        note "go build tests/bench/chanpingpong.go failed; skipping the Go rows"
-    fi
-else
-    note "Go was not found (tests/mk/deps.sh bench installs golang-go);" \
-         "skipping the Go rows"
+if [ -n "$chanpingpong" ]; then
+    # Unset, so that the program measures Go's own default too.
+    unset GOMAXPROCS
+    run "chanpingpong.go ($(go version | cut -d' ' -f3))" "$chanpingpong"
 fi
 
 {
@@ -321,6 +386,133 @@ section_memory() {
     done
 }
 
+# ---- the echo servers (tests/bench/bench_net.c) ----
+
+NET_PEERS="install reactor pthreads go_gomaxprocs1 go_gomaxprocs_default gevent"
+
+net_label() {
+    case $1 in
+    tasklets) say "step 06: a tasklet per connection" ;;
+    install) say "step 07: the same, plain POSIX + install()" ;;
+    reactor) say "step 05: callback reactor" ;;
+    pthreads) say "a pthread per connection" ;;
+    go_gomaxprocs1) say "Go: a goroutine per conn., GOMAXPROCS=1" ;;
+    go_gomaxprocs_default) say "Go: the same, GOMAXPROCS=$cores (default)" ;;
+    gevent) say "Python gevent: a greenlet per connection" ;;
+    esac
+}
+
+# Why a peer was not measured, if run.sh knows (else: see the notes).
+net_missing() {
+    case $1 in
+    go_*) say "$go_missing" ;;
+    gevent) say "$gevent_missing" ;;
+    esac
+}
+
+# 10000 -> 10,000
+thousands() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/; ta'; }
+
+# beats VALUE LIMIT: at_least, but strictly above.
+beats() {
+    awk -v v="$1" -v l="$2" 'BEGIN {
+        if (v > l) print "met";
+        else printf "NOT MET (%.0f%% short)\n", (1 - v / l) * 100 + 0.5 }'
+}
+
+# Throughput: step 06 against each peer, per number of connections.
+section_net_throughput() {
+    n=$1
+    heading "Echo server, $(thousands "$n") connections (round trips/s; closed loop, 64-byte messages, 3 s)"
+    ours=net_tasklets_${n}_msgs_per_s
+    row "$(net_label tasklets)" "$ours"
+    for peer in $NET_PEERS; do
+        k=net_${peer}_${n}_msgs_per_s
+        why=$(net_missing "$peer")
+        if ! have "$ours" "$k"; then
+            if [ -n "$why" ]; then
+                shown="$shown$k "
+                printf '  %-44s %10s   not measured: %s\n' \
+                    "$(net_label "$peer")" "-" "$why"
+            else
+                row "$(net_label "$peer")" "$k"
+            fi
+            continue
+        fi
+        r=$(calc "$(get "$ours") / $(get "$k")")
+        case $peer in
+        install) target="(shown only)"; verdict= ;;
+        reactor) target=">= 0.9x"; verdict=$(at_least "$r" 0.9) ;;
+        pthreads) target="> 1x (beats it)"; verdict=$(beats "$r" 1) ;;
+        go_*) target=">= 1x (on par)"; verdict=$(at_least "$r" 1) ;;
+        gevent) target=">= 5x"; verdict=$(at_least "$r" 5) ;;
+        esac
+        row "$(net_label "$peer")" "$k" "step 06 does ${r}x this" \
+            "$target" "$verdict"
+    done
+    [ "$n" = 10000 ] || return 0
+    k=net_tasklets_${n}_echoing
+    if have "$k"; then
+        held=$(get "$k")
+        verdict=$(awk -v v="$held" -v n="$n" 'BEGIN {
+            if (v >= n) print "met"; else printf "NOT MET (%d short)\n", n - v }')
+        row "step 06 holds them all, each echoing" "$k" \
+            "connections echoing in 3 s" "= $(thousands "$n")" "$verdict"
+    else
+        row "step 06 holds them all, each echoing" "$k"
+    fi
+}
+
+# net_cells FORMAT NAME...: for each server, a line with one cell per
+# number of connections; FORMAT is an awk program that prints the cell
+# from the values of the rows net_<server>_<n>_<NAME> (v[1], v[2]...)
+# and the number of connections (n). Missing values: "-".
+net_cells() {
+    fmt=$1; shift
+    for s in tasklets $NET_PEERS; do
+        line=
+        for n in 100 10000; do
+            vals=
+            for what; do
+                k=net_${s}_${n}_$what
+                shown="$shown$k "
+                vals="$vals $(get "$k")"
+            done
+            cell=$(printf '%s\n' "$vals" | awk -v want=$# -v n="$n" "{
+                if (NF < want) { print \"-\"; exit }
+                for (i = 1; i <= NF; i++) v[i] = \$i
+                $fmt }")
+            line=$(printf '%s%-32s ' "$line" "$cell")
+        done
+        printf '  %-44s %s\n' "$(net_label "$s")" "$line"
+    done
+}
+
+# Latency and CPU use, every server, both numbers of connections.
+section_net_latency() {
+    heading "Echo round trip, p50 / p99 (us)"
+    printf '  %-44s %-32s %s\n' "" "100 connections" "10,000 connections"
+    net_cells 'printf "%.0f / %.0f", v[1], v[2]
+               if (v[3] < n) printf " (%d echoing)", v[3]' \
+        p50_us p99_us echoing
+    heading "Echo server CPU per round trip (us); CPU used, % of one CPU: server / load generator / others"
+    printf '  %-44s %-32s %s\n' "" "100 connections" "10,000 connections"
+    net_cells 'printf "%.2f   %.0f / %.0f / %.0f", v[2] * 10000 / v[1], v[2], v[3], v[4]' \
+        msgs_per_s server_cpu_pct loadgen_cpu_pct others_cpu_pct
+}
+
+section_net() {
+    heading "Echo servers (tests/bench/bench_net.c): one run each, repeated (up to 3, the"
+    say "fastest kept) when other processes took over 20% of a CPU meanwhile."
+    say "'step 06 does Nx this': step 06's round trips per second over this server's."
+    section_net_throughput 100
+    section_net_throughput 10000
+    section_net_latency
+    say "  A one-thread side near 100% set the pace. The load generator costs about"
+    say "  as much per round trip as the cheapest server: where it is near 100%,"
+    say "  the server's CPU per round trip compares servers better than round trips/s."
+}
+
 # Whatever no section showed: rows of newer benchmarks.
 section_other() {
     awk -F, -v shown="$shown" 'index(shown, " " $1 " ") == 0' "$raw" >"$tmp.out"
@@ -331,7 +523,7 @@ section_other() {
     done <"$tmp.out"
 }
 
-SECTIONS="switch sched chan spawn memory"
+SECTIONS="switch sched chan spawn memory net"
 
 say
 say "Results, best of 5 runs each. 'Nx faster': the section's first row (the"
