@@ -52,6 +52,8 @@ static struct sock **socks;
 static size_t nsocks;
 static reactor *io;
 static int waiting;
+static int skipped;    /* non-blocking turns skipped since the last look */
+static int round_len;  /* runnable tasklets at the last look */
 
 /* ---- the poller: timers and I/O in one wait ---- */
 
@@ -77,9 +79,17 @@ static bool io_poll(bool may_block)
     bool timers = timer_count() > 0;
     if (waiting == 0 && !timers)
         return false; /* nothing could ever wake a tasklet */
+    /* A look at the reactor asks every socket what it wants. While
+     * tasklets are runnable, look once per round of the run queue: by
+     * then each tasklet the last look woke is waiting again, and no
+     * socket's registration flips off and on. I/O still cannot starve. */
+    if (!may_block && ++skipped * TASKLET_POLL_INTERVAL < round_len)
+        return true;
+    skipped = 0;
     int timeout = may_block && fired == 0 ? ms_until(timer_next()) : 0;
     reactor_poll(io, timeout);
     timer_fire_due();
+    round_len = tasklet_runcount();
     return waiting > 0 || timer_count() > 0;
 }
 /* book: end */

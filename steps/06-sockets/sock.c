@@ -58,6 +58,8 @@ static struct sock **socks;
 static size_t nsocks;
 static reactor *io;
 static int waiting;
+static int skipped;    /* non-blocking turns skipped since the last look */
+static int round_len;  /* runnable tasklets at the last look */
 /* book: end */
 
 /* ---- the poller: timers and I/O in one wait ---- */
@@ -85,9 +87,13 @@ static bool io_poll(bool may_block)
      * a timeout of ms_until(timer_next()) when the scheduler may block
      * and no timer fired just now (a fired timer may have woken a
      * tasklet, which must not wait for I/O), and 0 otherwise; then fire
-     * the timers due by now. Return
+     * the timers due by now. A non-blocking turn looks at the reactor
+     * only once per round of the run queue: skip it (return true) while
+     * ++skipped * TASKLET_POLL_INTERVAL < round_len, and after a look
+     * reset skipped and set round_len = tasklet_runcount(). Return
      * whether tasklets still wait or timers are still armed. */
-    (void)may_block, (void)ms_until, (void)waiting;
+    (void)may_block, (void)ms_until, (void)waiting, (void)skipped;
+    (void)round_len;
     return false;
 }
 
