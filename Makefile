@@ -18,7 +18,7 @@
 .DEFAULT_GOAL := all
 include tests/mk/build.mk
 include book/book.mk
-include tests/09-mud/play.mk
+include tests/mk/servers.mk
 include tests/grade/grade.mk
 
 SRC ?= steps

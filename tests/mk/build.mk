@@ -115,6 +115,9 @@ $(B)/obj/harness/%.o: tests/harness/%.c tests/harness/harness.h
 # tests, which run programs under LD_PRELOAD.
 tests_of = $(wildcard tests/$1/test_*.c)
 progs_of = $(wildcard tests/$1/prog_*.c)
+# A later step's helper may build on an earlier one's (step 10's
+# mudtest.c includes step 09's), so test objects depend on those too.
+helper_srcs = $(filter-out $(call tests_of,$1) $(call progs_of,$1),$(wildcard tests/$1/*.c))
 helpers_of = $(patsubst tests/%.c,$(B)/obj/tests/%.o,$(filter-out $(call tests_of,$1) $(call progs_of,$1),$(wildcard tests/$1/*.c)))
 has_preload = $(wildcard steps/$1/preload*.c solutions/$1/preload*.c)
 # $(call needs,MIX,STEP): what the step's tests run, built before them.
@@ -131,7 +134,7 @@ link_prog = $(CC) $(ALLLDFLAGS) -o $@ $(filter %.o,$^) -lpthread $(LDLIBS)
 define test_step
 TESTS_$1 := $(basename $(notdir $(call tests_of,$1)))
 $(B)/bin/solutions/$1/test_% $(B)/bin/steps/$1/test_% $(B)/bin/isolated/$1/test_%: LDLIBS_STEP := $(call step_libs,$1)
-$(B)/obj/tests/$1/%.o: tests/$1/%.c tests/harness/harness.h $$(wildcard tests/$1/*.h $(foreach s,$(call upto,$1),steps/$s/*.h))
+$(B)/obj/tests/$1/%.o: tests/$1/%.c tests/harness/harness.h $$(wildcard $(foreach s,$(call upto,$1),tests/$s/*.h steps/$s/*.h)) $(foreach s,$(call before,$1),$(call helper_srcs,$s))
 	$$(call say,CC,$$@)mkdir -p $$(@D) && $$(CC) $$(ALLCFLAGS) -Itests/harness $(call incs,$1) -c $$< -o $$@
 $(B)/bin/solutions/$1/test_%: $(B)/obj/tests/$1/test_%.o $$(HARNESS) $(call helpers_of,$1) $(call libs,solutions,$(call upto,$1)) | $(call needs,solutions,$1)
 	$$(call say,LD,$$@)mkdir -p $$(@D) && $$(link)

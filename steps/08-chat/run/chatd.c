@@ -10,16 +10,10 @@
  * signal handler only writes a byte into a pipe, and the server stops
  * when that pipe becomes readable, as the tests stop it.
  *
- * The workbook's build does not compile this file (it is in a folder of
- * its own), so no test links it. Build it against the reference solutions
- * (or replace solutions by steps to run your own code):
- *
- *     make build-solutions
- *     cc -std=gnu11 $(for s in steps/0[1-8]-*; do echo -I$s; done) \
- *         steps/08-chat/run/chatd.c -Wl,--start-group \
- *         build/default/lib/solutions/0[1-8]-*.a -Wl,--end-group \
- *         -ldl -lpthread -o build/chatd
- *     build/chatd
+ * `make chat` builds it against the reference solutions and runs it
+ * (`make chat PLAY_SRC=steps` runs your own code; CHAT_FLAGS=--reactor
+ * the callback server; CHAT_PORT=N another port). It is in a folder of
+ * its own so that no test links it.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
