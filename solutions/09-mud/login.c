@@ -46,7 +46,7 @@ static int ask(struct mud *m, conn *c, const char *prompt, bool secret,
         conn_echo(c, true);
     if (n < 0 && err == ETIMEDOUT)
         conn_printf(c, "Too slow; goodbye.\n");
-    if (n <= 0)
+    if (n < 0 || line == NULL) /* an empty line is "", not the end */
         return -1;
     snprintf(buf, size, "%s", line);
     return 0;

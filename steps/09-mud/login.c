@@ -44,8 +44,9 @@ static int ask(struct mud *m, conn *c, const char *prompt, bool secret,
      * line (conn_read_line, with mud_config(m)->login_idle_ns), and with
      * secret, echo back on, whatever the read gave. A read that failed
      * with ETIMEDOUT tells the client "Too slow; goodbye.\n". Return -1
-     * if the read gave no line; else copy the line into buf and return
-     * 0. */
+     * if the read gave no line (-1, or 0 with a NULL line: the end of
+     * the stream; an empty line is 0 with a line "", and is an answer);
+     * else copy the line into buf and return 0. */
     (void)m, (void)c, (void)prompt, (void)secret, (void)buf, (void)size;
     return -1;
 }

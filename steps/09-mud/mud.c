@@ -232,7 +232,7 @@ static void play(struct mud *m, struct player *p, conn *c)
             leave(p, "%s is dropped (output queue full).\n");
             return;
         }
-        if (n <= 0) {
+        if (n < 0 || text == NULL) { /* an empty line is "", not the end */
             leave(p, m->stopping ? NULL : "%s has lost the link.\n");
             return;
         }

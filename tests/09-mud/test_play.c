@@ -88,6 +88,49 @@ static void test_talking(void **state)
     with_server(S_SERVER, talking);
 }
 
+/* ---- empty lines ---- */
+
+/* conn_read_line returns 0 both for an empty line (with the line "") and
+ * for the end of the stream (with no line): only the second ends a
+ * session. */
+static void empty_lines(void *arg)
+{
+    struct mt_server *s = arg;
+    struct mt_client *a = mt_connect(s, "Alice", 0);
+    mt_expect(a, "What is your name? " GA, S_LOGIN);
+    mt_line(a, "%s", "");
+    mt_expect(a, "A name has 2 to 16 letters, and nothing else.\r\n"
+                 "What is your name? " GA, S_LOGIN);
+    mt_line(a, "Alice");
+    mt_expect(a, "Choose a password: " GA, S_LOGIN);
+    mt_line(a, "alicepw");
+    mt_expect(a, "Type it again: " GA, S_LOGIN);
+    mt_line(a, "alicepw");
+    mt_expect(a, PROMPT, S_LOGIN);
+    struct mt_client *b = mt_new_player(s, "Bob", "bobpass");
+    mt_expect(a, "Bob has entered the game.\r\n", S_SERVER);
+
+    command(a, "");
+    check(a->skipped_len == 0, S_SERVER,
+          "an empty line should only bring a new prompt, and Alice got "
+          "\"%s\" before it", mt_show(a->skipped, a->skipped_len));
+    command(a, "   ");
+    command(b, "who");
+    check_saw(b, "Players in the game (2):\r\n  Alice\r\n  Bob\r\n",
+              S_SERVER);
+    mt_settle();
+    mt_expect_nothing(b, S_SERVER);
+    mt_close(a);
+    mt_close(b);
+    mt_stop(s);
+}
+
+static void test_empty_lines_keep_the_session(void **state)
+{
+    (void)state;
+    with_server(S_SERVER, empty_lines);
+}
+
 /* ---- the byte 255 ---- */
 
 static void byte_255(void *arg)
@@ -309,6 +352,7 @@ static void test_server_stops_cleanly(void **state)
 
 HARNESS_TESTS("chapters/09-mud.md",
               cmocka_unit_test(test_talking),
+              cmocka_unit_test(test_empty_lines_keep_the_session),
               cmocka_unit_test(test_byte_255_and_split_commands),
               cmocka_unit_test(test_eor_prompts_and_replies),
               cmocka_unit_test(test_get_drop_inventory),

@@ -513,6 +513,95 @@ section_net() {
     say "  the server's CPU per round trip compares servers better than round trips/s."
 }
 
+# ---- the MUD (tests/bench/bench_mud.c) ----
+
+# No peer: no other MUD is in the workbook to measure beside step 09's, so
+# this section shows the figures and the targets only, no ratios.
+
+# below VALUE LIMIT: at_most, but strictly below ("p99 under 20 ms").
+below() {
+    awk -v v="$1" -v l="$2" 'BEGIN {
+        if (v < l) print "met";
+        else if (v < 2 * l) printf "NOT MET (%.0f%% over)\n", (v / l - 1) * 100;
+        else printf "NOT MET (%.1fx the limit)\n", v / l }'
+}
+
+# exactly VALUE WANT: a count that should be WANT.
+exactly() {
+    awk -v v="$1" -v w="$2" 'BEGIN {
+        if (v == w) print "met"; else printf "NOT MET (%d of %d)\n", v, w }'
+}
+
+# mud_row LABEL NAME TARGET VERDICT_FN LIMIT: a row with a target, or
+# without one if the value is missing.
+mud_row() {
+    if have "$2"; then
+        row "$1" "$2" "" "$3" "$($4 "$(get "$2")" "$5")"
+    else
+        row "$1" "$2"
+    fi
+}
+
+# mud_line LABEL FORMAT NAME...: one line of several values (FORMAT for
+# printf), "-" for each one missing.
+mud_line() {
+    label=$1 fmt=$2; shift 2
+    vals=
+    for k; do
+        shown="$shown$k "
+        v=$(get "$k")
+        vals="$vals ${v:--}"
+    done
+    # shellcheck disable=SC2086 # one word per value
+    printf "  %-44s $fmt\n" "$label" $vals
+}
+
+section_mud() {
+    heading "MUD, step 09 (tests/bench/bench_mud.c): latency of a command, from its send to"
+    say "the IAC GA of the prompt after its answer, ms. Loopback; no peer to compare with."
+    say "  Load: 5,000 bots log in; 1,000 of them send a command a second each."
+    mud_row "bots in the game" mud_load_bots "= 5,000" exactly 5000
+    mud_row "  of which active" mud_load_active "= 1,000" exactly 1000
+    row "  bots that failed to log in" mud_load_failed
+    row "  time to log them in (s)" mud_load_setup_s
+    row "window counted (s)" mud_load_window_s
+    row "commands sent in it" mud_load_commands
+    row "p50" mud_load_p50
+    mud_row "p99" mud_load_p99 "< 20 ms" below 20
+    row "max" mud_load_max
+    mud_line "late / unanswered / connections lost" "%s / %s / %s" \
+        mud_load_late mud_load_unanswered mud_load_lost
+    row "players the server dropped (queue full)" mud_load_server_drops
+    mud_line "CPU, % of one: server / bots / others" "%s / %s / %s" \
+        mud_load_server_cpu_pct mud_load_bots_cpu_pct mud_load_others_cpu_pct
+
+    say "  Abuse: 100 players, a command a second each, among 1,000 hostile clients"
+    say "  (250 each: slow drip, never reading, random bytes, connect-close churn)."
+    mud_row "players in the game" mud_abuse_players "= 100" exactly 100
+    mud_row "hostile clients at once" mud_abuse_hostile_clients "= 1,000" exactly 1000
+    row "  players that failed to log in" mud_abuse_failed
+    row "window counted (s)" mud_abuse_window_s
+    row "commands sent in it" mud_abuse_commands
+    row "p50" mud_abuse_p50
+    mud_row "p99" mud_abuse_p99 "< 50 ms" below 50
+    row "max" mud_abuse_max
+    mud_line "late / unanswered / connections lost" "%s / %s / %s" \
+        mud_abuse_late mud_abuse_unanswered mud_abuse_lost
+    hs=$(get mud_abuse_hostile_s)
+    shown="$shown mud_abuse_hostile_s "
+    mud_line "hostile conns in ${hs:-?} s: drip/silent/noise/churn" \
+        "%s / %s / %s / %s" mud_abuse_drip_conns mud_abuse_silent_conns \
+        mud_abuse_noise_conns mud_abuse_churn_conns
+    mud_line "  of which the server ended" "%s / %s / %s / %s" \
+        mud_abuse_drip_ended mud_abuse_silent_ended mud_abuse_noise_ended \
+        mud_abuse_churn_ended
+    row "players the server dropped (queue full)" mud_abuse_server_drops
+    mud_line "CPU, % of one: server/players/hostile/others" "%s / %s / %s / %s" \
+        mud_abuse_server_cpu_pct mud_abuse_players_cpu_pct \
+        mud_abuse_hostile_cpu_pct mud_abuse_others_cpu_pct
+    shown="$shown mud_abuse_setup_s "
+}
+
 # Whatever no section showed: rows of newer benchmarks.
 section_other() {
     awk -F, -v shown="$shown" 'index(shown, " " $1 " ") == 0' "$raw" >"$tmp.out"
@@ -523,7 +612,7 @@ section_other() {
     done <"$tmp.out"
 }
 
-SECTIONS="switch sched chan spawn memory net"
+SECTIONS="switch sched chan spawn memory net mud"
 
 say
 say "Results, best of 5 runs each. 'Nx faster': the section's first row (the"

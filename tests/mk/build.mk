@@ -171,6 +171,6 @@ $(B)/obj/bench/%.o: tests/bench/%.c $(wildcard tests/bench/*.h) $(wildcard $(for
 $(B)/lib/bench.a: $(BENCH_HELPERS)
 	$(call say,AR,$@)mkdir -p $(@D) && rm -f $@ && ar rcs $@ $^
 $(B)/bench/%: tests/bench/%.c $(wildcard tests/bench/*.h) $(B)/lib/bench.a $(call libs,solutions,$(STEPS))
-	$(call say,CC,$@)mkdir -p $(@D) && $(CC) $(ALLCFLAGS) $(foreach s,$(STEPS),-Isteps/$s) -Itests/bench $< -Wl,--start-group $(filter %.a,$^) -Wl,--end-group -lpthread -lm -ldl $(LDLIBS) -o $@
+	$(call say,CC,$@)mkdir -p $(@D) && $(CC) $(ALLCFLAGS) $(foreach s,$(STEPS),-Isteps/$s) -Itests/bench $< -Wl,--start-group $(filter %.a,$^) -Wl,--end-group -lpthread -lm -ldl $(call step_libs,$(lastword $(STEPS))) $(LDLIBS) -o $@
 bench-build: $(BENCH_BINS)
 .PHONY: bench-build

@@ -69,6 +69,10 @@ int main(int argc, char **argv)
         return 1;
     }
     struct mud_config cfg = {.world = w};
+    /* The kernel would grow a stuck client's send buffer to megabytes
+     * before the output queue fills (chapters/09-mud.md, "Limits: the
+     * output queue"): hold it to about the queue's size. */
+    cfg.conn.sndbuf = 64 * 1024;
     if (idle > 0)
         cfg.idle_ns = idle * TIMER_MS(1000);
     struct server s = {.mud = mud_create(&cfg)};

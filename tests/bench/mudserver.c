@@ -1,0 +1,177 @@
+/*
+ * mudserver.c - the benchmark's MUD server in a child process, and the
+ * helpers for child processes (mudserver.h).
+ */
+#define _GNU_SOURCE
+#include "mudserver.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "mud.h"
+#include "tasklet.h"
+
+/* ---- the server's process ---- */
+
+static void entered(struct player *p, void *ctx)
+{
+    (void)p;
+    ((volatile struct mudserver_counts *)ctx)->entered++;
+}
+
+static void leaving(struct player *p, void *ctx)
+{
+    volatile struct mudserver_counts *c = ctx;
+    c->left++;
+    c->dropped += conn_dropped(p->conn);
+}
+
+struct serving {
+    struct mud *mud;
+    int fd;
+};
+
+static void serve(void *arg)
+{
+    struct serving *s = arg;
+    if (mud_serve(s->mud, s->fd) < 0)
+        fprintf(stderr, "mudserver: accept failed: %s\n", strerror(errno));
+}
+
+/* The child: serves until it is killed. */
+static _Noreturn void run(int listen_fd, struct world *w,
+                          volatile struct mudserver_counts *counts)
+{
+    struct mud_config cfg = {
+        .world = w, .idle_ns = -1, .crypt_prefix = "$y$", .crypt_cost = 1,
+        .conn = {.sndbuf = MUDSERVER_SNDBUF},
+        .hooks = {.entered = entered, .leaving = leaving,
+                  .ctx = (void *)counts}};
+    struct serving s = {.mud = mud_create(&cfg), .fd = listen_fd};
+    if (s.mud == NULL || tasklet_spawn(serve, &s) == NULL ||
+        tasklet_run() < 0)
+        fprintf(stderr, "mudserver: the server failed: %s\n",
+                strerror(errno));
+    _exit(1);
+}
+
+static int make_listener(int *port)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof addr;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+        listen(fd, MUDSERVER_BACKLOG) == 0 &&
+        getsockname(fd, (struct sockaddr *)&addr, &len) == 0) {
+        *port = ntohs(addr.sin_port);
+        return fd;
+    }
+    int err = errno;
+    if (fd >= 0)
+        close(fd);
+    errno = err;
+    return -1;
+}
+
+int mudserver_start(struct mudserver *s, struct world *w)
+{
+    *s = (struct mudserver){.pid = -1};
+    s->counts = mudserver_shared(sizeof *s->counts);
+    if (s->counts == NULL)
+        return -1;
+    int fd = make_listener(&s->port);
+    if (fd < 0) {
+        perror("mudserver: a listening socket on 127.0.0.1");
+        mudserver_stop(s);
+        return -1;
+    }
+    s->pid = mudserver_fork();
+    if (s->pid == 0)
+        run(fd, w, s->counts);
+    int err = errno;
+    close(fd); /* the server's alone: if it dies, connecting fails */
+    if (s->pid < 0) {
+        errno = err;
+        perror("mudserver: fork");
+        mudserver_stop(s);
+        return -1;
+    }
+    return 0;
+}
+
+void mudserver_stop(struct mudserver *s)
+{
+    if (s->pid > 0)
+        mudserver_reap(s->pid, "server");
+    if (s->counts)
+        munmap((void *)s->counts, sizeof *s->counts);
+    *s = (struct mudserver){.pid = -1};
+}
+
+/* ---- child processes ---- */
+
+pid_t mudserver_fork(void)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(1); /* the parent died before prctl */
+    signal(SIGPIPE, SIG_IGN);
+    dup2(STDERR_FILENO, STDOUT_FILENO);
+    mudserver_allow_files();
+    return 0;
+}
+
+void mudserver_reap(pid_t pid, const char *what)
+{
+    int status;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+        fprintf(stderr, "bench_mud: the %s process had ended during the "
+                        "run (status 0x%x)\n", what, status);
+        return;
+    }
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 100; i++) {
+        if (waitpid(pid, &status, WNOHANG) == pid)
+            return;
+        usleep(10000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+}
+
+void *mudserver_shared(size_t size)
+{
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p != MAP_FAILED)
+        return p;
+    perror("mudserver: mmap");
+    return NULL;
+}
+
+long mudserver_allow_files(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+        return -1;
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+    return rl.rlim_max == RLIM_INFINITY ? 1L << 30 : (long)rl.rlim_max;
+}
