@@ -602,6 +602,20 @@ section_mud() {
     shown="$shown mud_abuse_setup_s "
 }
 
+section_store() {
+    heading "Saving a player, step 10 (tests/bench/bench_store.c), us; every tasklet waits"
+    row "store save: tmp file, fsync, rename, fsync dir" store_save_p50 "p50"
+    row "  p99" store_save_p99
+    if have store_save_p50 store_inplace_p50; then
+        row "the same bytes written in place, no fsync" store_inplace_p50 \
+            "p50; $(calc "$(get store_save_p50) / $(get store_inplace_p50)")x cheaper, unsafe"
+    else
+        row "the same bytes written in place, no fsync" store_inplace_p50
+    fi
+    row "one autosave tick of 5,000 players (ms)" store_autosave_tick \
+        "17 saves at the p50"
+}
+
 # Whatever no section showed: rows of newer benchmarks.
 section_other() {
     awk -F, -v shown="$shown" 'index(shown, " " $1 " ") == 0' "$raw" >"$tmp.out"
@@ -612,7 +626,7 @@ section_other() {
     done <"$tmp.out"
 }
 
-SECTIONS="switch sched chan spawn memory net mud"
+SECTIONS="switch sched chan spawn memory net mud store"
 
 say
 say "Results, best of 5 runs each. 'Nx faster': the section's first row (the"
