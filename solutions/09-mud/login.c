@@ -147,6 +147,10 @@ struct player *login_run(struct mud *m, conn *c)
             conn_printf(c, "Someone just took that name; choose another.\n");
             continue;
         }
+        if (errno != ENOENT) { /* a file we cannot read: never write over it */
+            conn_printf(c, "Sorry, %s cannot be loaded now.\n", r.name);
+            return NULL;
+        }
         if (store->save(store, &r) < 0) {
             conn_printf(c, "Sorry, %s cannot be saved now.\n", r.name);
             return NULL;

@@ -95,7 +95,10 @@ struct player *login_run(struct mud *m, conn *c)
      *     be loaded now.\n", return NULL;
      *   - new: "NAME is a new name here.\n", choose_password; then load
      *     again: if someone took the name meanwhile, "Someone just took
-     *     that name; choose another.\n" and ask again; else save it.
+     *     that name; choose another.\n" and ask again; if that load
+     *     failed for another reason than ENOENT, "Sorry, NAME cannot be
+     *     loaded now.\n" and return NULL (never write over a record you
+     *     could not read); else save it.
      * Then: if the player is in the game (mud_find_player), take it over
      * (mud_take_over) and return it. Else load the record once more (the
      * character may have left the game, saving a newer one, while the

@@ -255,10 +255,72 @@ static void test_idle_at_login(void **state)
     with_server(S_IDLE, &cfg, idle_login);
 }
 
+/* ---- a record that cannot be read ---- */
+
+/* A store whose record of Carol goes bad while she types her password:
+ * the first load finds no record, the second fails with EIO. */
+struct flaky_store {
+    struct player_store ops;
+    int loads, saves;
+};
+
+static int flaky_load(struct player_store *s, const char *name,
+                      struct player_record *r)
+{
+    struct flaky_store *f = (struct flaky_store *)s;
+    (void)name, (void)r;
+    errno = f->loads++ == 0 ? ENOENT : EIO;
+    return -1;
+}
+
+static int flaky_save(struct player_store *s, const struct player_record *r)
+{
+    (void)r;
+    ((struct flaky_store *)s)->saves++;
+    return 0;
+}
+
+static void flaky_close(struct player_store *s)
+{
+    (void)s;
+}
+
+static struct flaky_store flaky = {
+    .ops = {flaky_load, flaky_save, flaky_close, "nowhere"}};
+
+static void unreadable(void *arg)
+{
+    struct mt_server *s = arg;
+    struct mt_client *c = mt_connect(s, "Carol", 0);
+    mt_expect(c, "What is your name? " GA, S_LOGIN);
+    mt_line(c, "Carol");
+    mt_expect(c, "Choose a password: " GA, S_LOGIN);
+    mt_line(c, "carolpw");
+    mt_expect(c, "Type it again: " GA, S_LOGIN);
+    mt_line(c, "carolpw");
+    mt_expect(c, "Sorry, Carol cannot be loaded now.\r\n", S_LOGIN);
+    mt_expect_eof(c, S_LOGIN);
+    check(flaky.saves == 0, S_LOGIN,
+          "the second load of Carol failed with EIO, so the login must "
+          "refuse her and never save over a record it could not read; it "
+          "saved %d time(s)", flaky.saves);
+    mt_close(c);
+    mt_stop(s);
+}
+
+static void test_unreadable_record_is_never_overwritten(void **state)
+{
+    (void)state;
+    struct mud_config cfg = mt_config();
+    cfg.store = &flaky.ops;
+    with_server(S_LOGIN, &cfg, unreadable);
+}
+
 HARNESS_TESTS("chapters/09-mud.md",
               cmocka_unit_test(test_new_character),
               cmocka_unit_test(test_bad_names),
               cmocka_unit_test(test_existing_character),
               cmocka_unit_test(test_three_wrong_passwords),
               cmocka_unit_test(test_take_over),
+              cmocka_unit_test(test_unreadable_record_is_never_overwritten),
               cmocka_unit_test(test_idle_at_login))
