@@ -33,9 +33,19 @@ enum { CLIENTS = 50 };
 
 static char prog[PATH_MAX], lib[PATH_MAX];
 
-/* Finds prog_threads and libgreen.so from this program's path. */
+/* Finds prog_threads and libgreen.so from the environment, or else from
+ * this program's path. */
 static void find_paths(void)
 {
+    const char *dir = getenv("GREEN_PROG_DIR"), *so = getenv("GREEN_PRELOAD_LIB");
+    if (dir && so) {
+        snprintf(prog, sizeof prog, "%s/prog_threads", dir);
+        snprintf(lib, sizeof lib, "%s", so);
+        check(access(prog, X_OK) == 0 && access(lib, R_OK) == 0, S_PRELOAD,
+              "GREEN_PROG_DIR and GREEN_PRELOAD_LIB name %s and %s, which "
+              "are not there", prog, lib);
+        return;
+    }
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     check(n > 0, S_PRELOAD, "readlink(/proc/self/exe) failed: %s",

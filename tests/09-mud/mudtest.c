@@ -211,6 +211,13 @@ const char *mt_sample_path(void)
 {
     static char path[PATH_MAX + 64];
     const char *rel = "steps/09-mud/world.txt";
+    /* The grader runs tests from a scratch folder, and says where the
+     * workbook is. */
+    const char *root = getenv("GREEN_WORKBOOK");
+    if (root) {
+        snprintf(path, sizeof path, "%.*s/%s", PATH_MAX - 32, root, rel);
+        return path;
+    }
     if (access(rel, R_OK) == 0)
         return rel;
     /* Run from elsewhere: the program is build/V/bin/MIX/STEP/test_x. */

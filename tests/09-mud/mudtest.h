@@ -89,7 +89,10 @@ void mt_stop(struct mt_server *s);
 /* From the test, after mt_run: frees everything. */
 void mt_finish(struct mt_server *s);
 
-/* The sample world, loaded (the test fails if it does not load). */
+/* The sample world, loaded (the test fails if it does not load), and its
+ * path: steps/09-mud/world.txt under $GREEN_WORKBOOK when set (the grader
+ * sets it), else under the current folder or the workbook the program
+ * was built in. */
 struct world *mt_sample_world(void);
 const char *mt_sample_path(void);
 

@@ -15,9 +15,8 @@
  * The SIGKILL comes from the kernel, not from kill(2): the saver's parent
  * is a middle process that only waits, and the saver has asked
  * (PR_SET_PDEATHSIG) to be killed when its parent dies. The test ends the
- * middle process through a pipe, and the kernel kills the saver. That
- * works inside the grader's sandbox too, where a test may signal no
- * process but its own; and if the test fails half-way, the middle
+ * middle process through a pipe, and the kernel kills the saver. So the
+ * test needs no kill(2) at all, and if it fails half-way, the middle
  * process sees its pipe close, and no saver outlives the test.
  *
  * Nothing here measures time: where each kill lands varies from run to

@@ -9,125 +9,13 @@
 #define _GNU_SOURCE
 #include "assess.h"
 
-#include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "build.h"
-#include "sandbox.h"
+#include "trial.h"
 #include "unpack.h"
-
-enum { OUTPUT_KEEP = 4000, TEST_OUT_CAP = 64 * 1024 };
-
-/* The last OUTPUT_KEEP bytes of a run's output, for the report. */
-static char *output_tail(const struct util_buf *out)
-{
-    const char *s = util_buf_str(out);
-    size_t n = strlen(s);
-    return strdup(n > OUTPUT_KEEP ? s + n - OUTPUT_KEEP : s);
-}
-
-static char *violation_text(const struct policy_state *p)
-{
-    if (p->nv == 0)
-        return NULL;
-    struct util_buf b;
-    util_buf_init(&b);
-    for (int i = 0; i < p->nv; i++)
-        util_buf_printf(&b, "%s (%u time%s): %s\n", p->v[i].call, p->v[i].count,
-                        p->v[i].count == 1 ? "" : "s", p->v[i].reason);
-    if (p->dropped)
-        util_buf_printf(&b, "and %u more refused calls\n", p->dropped);
-    return b.failed ? NULL : b.text;
-}
-
-/* Decides a run's result from its end and its record. */
-static void judge(const struct assess_ctx *ctx, struct assess_test *t,
-                  const struct sandbox_result *r)
-{
-    char want[256], skip[256], end[160];
-    snprintf(want, sizeof want, "pass %s\n", t->name);
-    snprintf(skip, sizeof skip, "skip %s: ", t->name);
-    int clean = r->started && r->exited && r->status == 0 && !r->record_overflow;
-    sandbox_describe_end(r, 2 * ctx->timeout, end, sizeof end);
-    t->result = ASSESS_FAIL;
-    if (!r->started) {
-        snprintf(t->why, sizeof t->why, "the sandbox could not start it");
-    } else if (r->policy.nv && ctx->pts->violations_fail) {
-        snprintf(t->why, sizeof t->why, "the sandbox refused a call (below), "
-                 "which fails the test; then: %s", end);
-    } else if (clean && strcmp(r->record, want) == 0) {
-        t->result = ASSESS_PASS;
-    } else if (clean && strncmp(r->record, skip, strlen(skip)) == 0) {
-        t->result = ASSESS_SKIP;
-        snprintf(t->why, sizeof t->why, "skipped: %.*s", (int)strcspn(
-                 r->record + strlen(skip), "\n"), r->record + strlen(skip));
-    } else if (r->record_len == 0) {
-        snprintf(t->why, sizeof t->why, "%s, before the harness recorded a "
-                 "result (whatever it printed does not count)", end);
-    } else {
-        snprintf(t->why, sizeof t->why, "%s; the harness recorded: %.*s", end,
-                 (int)strcspn(r->record, "\n"), r->record);
-    }
-}
-
-static void run_test(const struct assess_ctx *ctx, const struct build_env *e,
-                     const struct assess_step *s, const char *bin,
-                     struct assess_test *t, struct assess_student *st)
-{
-    char scratch[4096], tmp[4200], home[4200];
-    if (build_scratch(e, scratch, sizeof scratch) < 0) {
-        snprintf(t->why, sizeof t->why, "grader error: no scratch folder: %s",
-                 strerror(errno));
-        return;
-    }
-    util_path(tmp, sizeof tmp, "TMPDIR=%s", scratch);
-    util_path(home, sizeof home, "HOME=%s", scratch);
-    const char *argv[] = {bin, "--run", t->name, NULL};
-    const char *envp[] = {"PATH=/usr/bin:/bin", "LC_ALL=C", tmp, home,
-                          "HARNESS_RESULT_FD=3", NULL};
-    int limited = ctx->caps->root || ctx->caps->userns;
-    struct sandbox_spec spec = {
-        .argv = argv, .envp = envp, .scratch = scratch,
-        .rules = {{"/usr", FENCE_READ}, {"/lib", FENCE_READ},
-                  {"/lib64", FENCE_READ}, {"/etc", FENCE_READ},
-                  {"/proc", FENCE_READ}, {"/dev/null", FENCE_DEVNULL},
-                  {"/dev/urandom", FENCE_READ},
-                  {"/sys/devices/system/cpu", FENCE_READ}, {bin, FENCE_EXEC}},
-        .nrules = 9,
-        .policy = {.stage = POLICY_TEST, .net = s->pts.net, .fork = t->pts.fork,
-                   .threads = t->pts.threads, .step = s->cat->name},
-        .limits = {.cpu = (rlim_t)ctx->timeout, .as = ctx->memory,
-                   .fsize = 16 << 20, .nofile = 1024,
-                   /* Without a user of its own the count would include
-                    * the grader's user's every process: do not lower it. */
-                   .nproc = limited ? (t->pts.fork ? 32 : 4) : 4096},
-        /* Twice the CPU limit: a busy loop meets its CPU limit first and
-         * is reported as such; a sleeper meets the wall-clock deadline. */
-        .wall = 2 * ctx->timeout, .out_cap = TEST_OUT_CAP, .want_record = 1,
-    };
-    isolate_ids(ctx->caps, e->slot, &spec.uid, &spec.gid);
-    struct sandbox_result r;
-    if (sandbox_run(&spec, ctx->caps, &r) < 0) {
-        snprintf(t->why, sizeof t->why, "grader error: %s", strerror(errno));
-    } else {
-        judge(ctx, t, &r);
-        t->seconds = r.seconds;
-        t->violations = violation_text(&r.policy);
-        if (t->result != ASSESS_PASS)
-            t->output = output_tail(&r.out);
-        if (r.started) {
-            st->landlock_abi = r.landlock_abi;
-            st->netns = r.netns;
-        }
-        sandbox_result_free(&r);
-    }
-    util_rmtree(scratch);
-}
 
 /* Lists a mode's tests, each not built until run_mode says otherwise. */
 static int fill_tests(const struct assess_ctx *ctx, const struct assess_step *s,
@@ -146,16 +34,53 @@ static int fill_tests(const struct assess_ctx *ctx, const struct assess_step *s,
             t->result = ASSESS_NOT_BUILT;
             t->pts = points_for_test(ctx->pts, s->cat->name, t->prog->name,
                                      t->name, t->prog->extra);
+            if (t->pts.skip) {
+                t->result = ASSESS_UNGRADED;
+                t->pts.weight = 0;
+                snprintf(t->why, sizeof t->why, "not graded: %s",
+                         t->pts.because[0] ? t->pts.because
+                                           : "points.txt says skip");
+                m->ungraded++;
+            }
         }
     return 0;
 }
 
-/* Builds and runs one mode of one step. libs: the archives to link. */
+/* The archives one mode of a step links: libs into its programs, and
+ * for a step with a shared library, pics (-fPIC) into libgreen.so. */
+struct mode_inputs {
+    const char *libs[CATALOG_MAX_STEPS], *pics[CATALOG_MAX_STEPS];
+    int nlibs, npics;
+};
+
+/* Links the mode's libgreen.so into so. 1 built; 0 not (log says why). */
+static int build_mode_shared(const struct build_env *e, struct assess_step *s,
+                             int mode, const struct mode_inputs *in,
+                             const char *work, char *so, size_t size,
+                             struct util_buf *log)
+{
+    char dir[4200];
+    util_path(dir, sizeof dir, "%s/lib/%s/%s", work, points_mode_name(mode),
+              s->cat->name);
+    if (util_path(so, size, "%s/libgreen.so", dir) < 0 ||
+        util_mkdirs(dir, 0755) < 0)
+        return 0;
+    return build_shared(e, s->cat, in->pics, in->npics, so, log) == 0;
+}
+
+/* Builds and runs one mode of one step. A program is not linked when all
+ * its tests are ungraded; none is when the step's shared library, which
+ * its tests need, does not link. */
 static void run_mode(const struct assess_ctx *ctx, const struct build_env *e,
-                     struct assess_step *s, int mode, const char *const *libs,
-                     int nlibs, const char *work, struct assess_student *st)
+                     struct assess_step *s, int mode, const struct mode_inputs *in,
+                     const char *work, struct assess_student *st)
 {
     struct assess_mode *m = &s->mode[mode];
+    char so[4200] = "";
+    struct util_buf solog;
+    util_buf_init(&solog);
+    int shared = !s->cat->shared ||
+                 build_mode_shared(e, s, mode, in, work, so, sizeof so, &solog);
     size_t k = 0;
     for (int p = 0; p < s->cat->nprogs; p++) {
         const struct catalog_prog *prog = &s->cat->progs[p];
@@ -165,25 +90,35 @@ static void run_mode(const struct assess_ctx *ctx, const struct build_env *e,
         util_path(dir, sizeof dir, "%s/bin/%s/%s", work, points_mode_name(mode),
                   s->cat->name);
         util_path(bin, sizeof bin, "%s/%s", dir, prog->name);
-        int linked = util_mkdirs(dir, 0755) == 0 &&
-                     build_link(e, s->cat, prog, libs, nlibs, bin, &log) == 0;
+        int graded = 0;
+        for (size_t i = 0; i < prog->ntests; i++)
+            graded += m->tests[k + i].result != ASSESS_UNGRADED;
+        int linked = graded && shared && util_mkdirs(dir, 0755) == 0 &&
+                     build_link(e, s->cat, prog, in->libs, in->nlibs, bin, &log) == 0;
+        const char *what = shared ? prog->name : "libgreen.so";
+        int first = 1;
         for (size_t i = 0; i < prog->ntests; i++, k++) {
             struct assess_test *t = &m->tests[k];
+            if (t->result == ASSESS_UNGRADED)
+                continue;
             if (linked) {
-                run_test(ctx, e, s, bin, t, st);
+                trial_run(ctx, e, s, bin, s->cat->shared ? so : NULL, t, st);
                 s->violations += t->violations != NULL;
             } else {
                 t->result = ASSESS_FAIL;
-                snprintf(t->why, sizeof t->why, "%s did not link%s",
-                         prog->name, i ? " (the linker's words are with its "
-                         "first test)" : "");
-                t->output = i ? NULL : strdup(util_buf_str(&log));
+                snprintf(t->why, sizeof t->why, "%s did not link%s", what,
+                         first ? "" : " (the linker's words are with the "
+                         "first test)");
+                if (first)
+                    t->output = strdup(util_buf_str(shared ? &log : &solog));
+                first = 0;
             }
             m->passed += t->result == ASSESS_PASS;
             m->skipped += t->result == ASSESS_SKIP;
         }
         util_buf_free(&log);
     }
+    util_buf_free(&solog);
     m->built = 1;
 }
 
@@ -230,6 +165,39 @@ static int locate(const struct assess_ctx *ctx, const struct build_env *e,
     return 0;
 }
 
+/* What mode m of step i links: the student's archives of 01..i
+ * (cumulative) or the reference's of 01..i-1 and the student's i
+ * (isolated), and the same -fPIC for a shared library. 1 when all are
+ * there; 0 with why set when one is not. */
+static int gather(const struct assess_ctx *ctx, const struct assess_student *st,
+                  int i, int m, char (*libs)[4200], char (*pics)[4200],
+                  struct mode_inputs *in, char *why, size_t size)
+{
+    const struct catalog_step *cs = ctx->cat->steps;
+    int mine = m == POINTS_CUMULATIVE, shared = cs[i].shared;
+    memset(in, 0, sizeof *in);
+    for (int k = 0; k < i; k++) {
+        const char *ref = cs[k].reference, *refpic = cs[k].reference_pic;
+        if (mine ? !st->steps[k].compiled : !ref[0] || (shared && !refpic[0])) {
+            snprintf(why, size, mine ? "step %s does not compile" :
+                     "no reference archive for %s (`make grade-build` makes "
+                     "them; a handout has none)", cs[k].name);
+            return 0;
+        }
+        in->libs[in->nlibs++] = mine ? libs[k] : ref;
+        if (shared)
+            in->pics[in->npics++] = mine ? pics[k] : refpic;
+    }
+    in->libs[in->nlibs++] = libs[i];
+    if (shared)
+        in->pics[in->npics++] = pics[i];
+    if (!st->steps[i].compiled) {
+        snprintf(why, size, "step %s does not compile", cs[i].name);
+        return 0;
+    }
+    return 1;
+}
+
 int assess_student(const struct assess_ctx *ctx, const char *name,
                    const char *entry, int slot, struct assess_student *st)
 {
@@ -239,6 +207,7 @@ int assess_student(const struct assess_ctx *ctx, const char *name,
     struct build_env e = {.cat = ctx->cat, .caps = ctx->caps, .slot = slot,
                           .wall = 120};
     char work[4200], src[4096], libs[CATALOG_MAX_STEPS][4200];
+    char pics[CATALOG_MAX_STEPS][4200];
     char *flags = strdup(ctx->cflags);
     snprintf(e.cc, sizeof e.cc, "%s", ctx->cc);
     snprintf(e.ar, sizeof e.ar, "%s", ctx->ar);
@@ -254,6 +223,13 @@ int assess_student(const struct assess_ctx *ctx, const char *name,
     for (int i = 0; i < ctx->cat->nsteps; i++)
         if (ctx->cat->steps[i].nprogs > 0)
             last = i;
+    char dir[4200];
+    int shared_src = 0;
+    if (src[0] && ctx->cat->last_shared >= 0) {
+        util_path(dir, sizeof dir, "%s/%s", src,
+                  ctx->cat->steps[ctx->cat->last_shared].name);
+        shared_src = util_is_dir(dir);
+    }
     st->nsteps = ctx->cat->nsteps;
     for (int i = 0; i < st->nsteps; i++) {
         st->steps[i].cat = &ctx->cat->steps[i];
@@ -267,16 +243,20 @@ int assess_student(const struct assess_ctx *ctx, const char *name,
         struct assess_step *s = &st->steps[i];
         s->compiled = 0;
         s->graded = s->cat->nprogs > 0;
-        char dir[4200];
         struct util_buf log;
         util_buf_init(&log);
         util_path(libs[i], sizeof libs[i], "%s/lib/%s.a", work, s->cat->name);
+        util_path(pics[i], sizeof pics[i], "%s/lib/%s.pic.a", work, s->cat->name);
         util_path(dir, sizeof dir, "%s/lib", work);
         util_mkdirs(dir, 0755);
         util_path(dir, sizeof dir, "%s/%s", src, s->cat->name);
         const char *step_src = src[0] && util_is_dir(dir) ? dir : NULL;
+        /* -fPIC as well for the steps a shared library will hold, when the
+         * submission has the step whose library it is (isolated mode
+         * uses the reference's -fPIC archives for the earlier steps). */
+        const char *pic = i <= ctx->cat->last_shared && shared_src ? pics[i] : NULL;
         if (src[0])
-            s->compiled = build_step(&e, i, step_src, libs[i], &log) == 0;
+            s->compiled = build_step(&e, i, step_src, libs[i], pic, &log) == 0;
         else
             util_buf_puts(&log, "nothing submitted\n");
         s->compile_log = log.failed ? NULL : log.text;
@@ -284,30 +264,17 @@ int assess_student(const struct assess_ctx *ctx, const char *name,
             continue;
         size_t n = catalog_ntests(s->cat);
         for (int m = 0; m < 2; m++) {
-            const char *use[CATALOG_MAX_STEPS];
-            int nuse = 0, ok = 1;
-            if (fill_tests(ctx, s, &s->mode[m]) < 0)
+            struct mode_inputs in;
+            struct assess_mode *md = &s->mode[m];
+            if (fill_tests(ctx, s, md) < 0)
                 continue;
-            for (int k = 0; k < i && ok; k++) {
-                int mine = m == POINTS_CUMULATIVE;
-                ok = mine ? st->steps[k].compiled : ctx->cat->steps[k].reference[0];
-                use[nuse++] = mine ? libs[k] : ctx->cat->steps[k].reference;
-                if (!ok)
-                    snprintf(s->mode[m].why, sizeof s->mode[m].why, mine ?
-                             "step %s does not compile" : "no reference archive "
-                             "for %s (`make grade-build` makes them; a handout has none)",
-                             ctx->cat->steps[k].name);
-            }
-            use[nuse++] = libs[i];
-            if (ok && !s->compiled)
-                snprintf(s->mode[m].why, sizeof s->mode[m].why,
-                         "step %s does not compile", s->cat->name);
-            if (ok && s->compiled)
-                run_mode(ctx, &e, s, m, use, nuse, work, st);
-            for (size_t k = 0; k < n && !s->mode[m].built; k++)
-                snprintf(s->mode[m].tests[k].why, sizeof s->mode[m].tests[k].why,
-                         "not run: %s", s->mode[m].why);
-            s->mode[m].points = score(s, &s->mode[m]);
+            if (gather(ctx, st, i, m, libs, pics, &in, md->why, sizeof md->why))
+                run_mode(ctx, &e, s, m, &in, work, st);
+            for (size_t k = 0; k < n && !md->built; k++)
+                if (md->tests[k].result != ASSESS_UNGRADED)
+                    snprintf(md->tests[k].why, sizeof md->tests[k].why,
+                             "not run: %s", md->why);
+            md->points = score(s, md);
         }
         s->max = s->pts.points;
         st->max += s->max;

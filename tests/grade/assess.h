@@ -13,6 +13,13 @@
  * A test passes only when the run exited 0 and the result channel holds
  * exactly "pass NAME\n"; and, under `violations fail` (the default), when
  * the sandbox refused none of its calls.
+ *
+ * A step with a shared library (catalog.h) gets it built per mode, from
+ * the -fPIC archives of the same steps the mode links, before its
+ * programs: without it none of them is linked, as with `make`. Its tests
+ * find it, and the step's plain programs, through the environment
+ * (GREEN_PRELOAD_LIB, GREEN_PROG_DIR); every test finds the workbook's
+ * given data files through GREEN_WORKBOOK (it may read ROOT/steps).
  */
 #ifndef GRADE_ASSESS_H
 #define GRADE_ASSESS_H
@@ -24,8 +31,11 @@
 #include "points.h"
 #include "util.h"
 
-/* NOT_BUILT is 0: a test nobody ran can never read as passed. */
-enum assess_result { ASSESS_NOT_BUILT, ASSESS_PASS, ASSESS_FAIL, ASSESS_SKIP };
+/* NOT_BUILT is 0: a test nobody ran can never read as passed. SKIP: the
+ * harness skipped it (a missing tool), which earns nothing; UNGRADED:
+ * points.txt says `skip`, so it is not run and weighs nothing. */
+enum assess_result { ASSESS_NOT_BUILT, ASSESS_PASS, ASSESS_FAIL, ASSESS_SKIP,
+                     ASSESS_UNGRADED };
 
 struct assess_test {
     const struct catalog_prog *prog;
@@ -44,6 +54,8 @@ struct assess_mode {
     struct assess_test *tests;
     size_t ntests;
     int passed, skipped;
+    int ungraded;       /* tests points.txt leaves out: not in ntests' count
+                           of what may pass */
     double points;
 };
 

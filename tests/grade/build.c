@@ -116,19 +116,49 @@ static int cc_args(const struct build_env *e, int step, const char **argv,
     return n;
 }
 
-int build_step(const struct build_env *e, int step, const char *src,
-               const char *lib, struct util_buf *log)
+/* Compiles names (already in scratch) with the step's flags, plus -fPIC
+ * when pic, and archives the objects as scratch/archive. 0, 1 or -1. */
+static int compile_archive(const struct build_env *e, int step, const char *scratch,
+                           char (*names)[64], int n, int pic, const char *archive,
+                           struct util_buf *log)
 {
     const struct catalog_step *s = &e->cat->steps[step];
-    char scratch[4096], from[4200], to[4200], steps[4096];
-    char inc[CATALOG_MAX_STEPS][4200], objs[CATALOG_MAX_FILES * 2][80];
+    char inc[CATALOG_MAX_STEPS][4200], steps[4096];
+    char objs[CATALOG_MAX_FILES * 2][80];
     const char *argv[MAX_ARGS];
     struct fence_rule rules[SANDBOX_MAX_RULES];
-    int rc = -1, nobj = 0;
+    int nrules = base_rules(e, rules, steps), rc;
+    int k = cc_args(e, step, argv, inc);
+    if (pic)
+        argv[k++] = "-fPIC";
+    argv[k++] = "-c";
+    for (int i = 0; i < n; i++)
+        argv[k++] = names[i];
+    argv[k] = NULL;
+    if ((rc = run_tool(e, argv, rules, nrules, scratch, s->name, log)) != 0)
+        return rc;
+    k = 0;
+    argv[k++] = e->ar;
+    argv[k++] = "rcs";
+    argv[k++] = archive;
+    for (int i = 0; i < n; i++) {
+        snprintf(objs[i], sizeof objs[i], "%.*s.o", (int)strlen(names[i]) - 2,
+                 names[i]);
+        argv[k++] = objs[i];
+    }
+    argv[k] = NULL;
+    return run_tool(e, argv, rules, nrules, scratch, s->name, log);
+}
+
+int build_step(const struct build_env *e, int step, const char *src,
+               const char *lib, const char *pic, struct util_buf *log)
+{
+    const struct catalog_step *s = &e->cat->steps[step];
+    char scratch[4096], from[4200], to[4200];
+    char all[CATALOG_MAX_FILES * 2][64], archived[CATALOG_MAX_FILES * 2][64];
+    int rc = -1, nall = 0, narchived = 0;
     if (build_scratch(e, scratch, sizeof scratch) < 0)
         return -1;
-    int n = cc_args(e, step, argv, inc);
-    argv[n++] = "-c";
     for (int i = 0; i < s->nfiles + s->ngiven; i++) {
         int given = i >= s->nfiles;
         const char *f = given ? s->given[i - s->nfiles] : s->files[i];
@@ -146,24 +176,25 @@ int build_step(const struct build_env *e, int step, const char *src,
             rc = 1;
             goto done;
         }
-        argv[n++] = f;
-        snprintf(objs[nobj++], sizeof objs[0], "%.*s.o", (int)strlen(f) - 2, f);
+        strcpy(all[nall++], f);
+        /* The preload files are the shared library's alone: in the
+         * archive, their pthread_create would take over every program's. */
+        if (!catalog_is_preload(f))
+            strcpy(archived[narchived++], f);
     }
-    argv[n] = NULL;
-    int nrules = base_rules(e, rules, steps);
-    if ((rc = run_tool(e, argv, rules, nrules, scratch, s->name, log)) != 0)
-        goto done;
-    n = 0;
-    argv[n++] = e->ar;
-    argv[n++] = "rcs";
-    argv[n++] = "step.a";
-    for (int i = 0; i < nobj; i++)
-        argv[n++] = objs[i];
-    argv[n] = NULL;
-    if ((rc = run_tool(e, argv, rules, nrules, scratch, s->name, log)) != 0)
-        goto done;
-    util_path(from, sizeof from, "%s/step.a", scratch);
-    rc = take_output(from, lib, 0644) < 0 ? -1 : 0;
+    rc = compile_archive(e, step, scratch, archived, narchived, 0, "step.a", log);
+    if (rc == 0) {
+        util_path(from, sizeof from, "%s/step.a", scratch);
+        rc = take_output(from, lib, 0644) < 0 ? -1 : 0;
+    }
+    /* The same again -fPIC, for a shared library (tests/mk/build.mk's
+     * pic/ objects); a file that compiles only one way fails the step. */
+    if (rc == 0 && pic) {
+        rc = compile_archive(e, step, scratch, all, nall, 1, "pic.a", log);
+        util_path(from, sizeof from, "%s/pic.a", scratch);
+        if (rc == 0 && take_output(from, pic, 0644) < 0)
+            rc = -1;
+    }
 done:
     util_rmtree(scratch);
     return rc;
@@ -225,12 +256,50 @@ int build_link(const struct build_env *e, const struct catalog_step *step,
     const char *tail[] = {"-Wl,--end-group", "-lcmocka", "-lm", "-ldl", NULL};
     for (int i = 0; tail[i]; i++)
         argv[n++] = tail[i];
+    for (int i = 0; i < step->nlibs; i++)
+        argv[n++] = step->libs[i];
     argv[n] = NULL;
     rules[nrules++] = (struct fence_rule){p->object, FENCE_READ};
     rules[nrules++] = (struct fence_rule){e->cat->harness[0], FENCE_READ};
     rules[nrules++] = (struct fence_rule){e->cat->harness[1], FENCE_READ};
     int rc = run_tool(e, argv, rules, nrules, scratch, "(linking)", log);
     if (rc == 0 && take_output(out, bin, 0755) < 0)
+        rc = -1;
+    util_rmtree(scratch);
+    return rc;
+}
+
+int build_shared(const struct build_env *e, const struct catalog_step *step,
+                 const char *const *pics, int npics, const char *so,
+                 struct util_buf *log)
+{
+    char scratch[4096], out[4200], steps[4096];
+    const char *argv[MAX_ARGS];
+    struct fence_rule rules[SANDBOX_MAX_RULES];
+    if (build_scratch(e, scratch, sizeof scratch) < 0)
+        return -1;
+    util_path(out, sizeof out, "%s/libgreen.so", scratch);
+    int n = 0, nrules = base_rules(e, rules, steps);
+    /* As tests/mk/build.mk links it: -z defs makes a symbol left undefined
+     * an error now rather than when a program loads the library, and
+     * -Bsymbolic binds the library's calls to its own functions. Whole
+     * archives: every object, as build.mk links every pic/ object. */
+    const char *head[] = {e->cc, "-shared", "-Wl,-z,defs", "-Wl,-Bsymbolic",
+                          "-o", out, "-Wl,--whole-archive", NULL};
+    for (int i = 0; head[i]; i++)
+        argv[n++] = head[i];
+    for (int i = 0; i < npics && n < MAX_ARGS - 16; i++) {
+        argv[n++] = pics[i];
+        rules[nrules++] = (struct fence_rule){pics[i], FENCE_READ};
+    }
+    argv[n++] = "-Wl,--no-whole-archive";
+    for (int i = 0; i < step->nlibs; i++)
+        argv[n++] = step->libs[i];
+    argv[n++] = "-ldl";
+    argv[n++] = "-lpthread";
+    argv[n] = NULL;
+    int rc = run_tool(e, argv, rules, nrules, scratch, "(linking libgreen.so)", log);
+    if (rc == 0 && take_output(out, so, 0644) < 0)
         rc = -1;
     util_rmtree(scratch);
     return rc;

@@ -36,10 +36,12 @@ struct build_env {
 int build_scratch(const struct build_env *e, char *out, size_t size);
 
 /* Compiles step `step` (an index into the catalog) from the student's
- * folder src (NULL when the submission lacks it) into the archive lib.
- * Returns 0 built, 1 the submission's fault (log says why), -1 ours. */
+ * folder src (NULL when the submission lacks it) into the archive lib,
+ * without its preload files; and, when pic is not NULL, all its files
+ * again -fPIC into the archive pic, for a shared library. Returns 0
+ * built, 1 the submission's fault (log says why), -1 ours. */
 int build_step(const struct build_env *e, int step, const char *src,
-               const char *lib, struct util_buf *log);
+               const char *lib, const char *pic, struct util_buf *log);
 
 /* Compiles an extra test file into its object (trusted code, but through
  * the same sandbox). 0, 1 or -1 as above. */
@@ -51,5 +53,11 @@ int build_extra(const struct build_env *e, int step,
 int build_link(const struct build_env *e, const struct catalog_step *step,
                const struct catalog_prog *p, const char *const *libs, int nlibs,
                const char *bin, struct util_buf *log);
+
+/* Links the shared library of step (libgreen.so, for LD_PRELOAD) from
+ * the -fPIC archives pics, whole, into so. 0, 1 or -1. */
+int build_shared(const struct build_env *e, const struct catalog_step *step,
+                 const char *const *pics, int npics, const char *so,
+                 struct util_buf *log);
 
 #endif

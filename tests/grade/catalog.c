@@ -64,6 +64,87 @@ static int is_helper(const char *n)
            strncmp(n, "prog_", 5) != 0;
 }
 
+static int is_plain(const char *n)
+{
+    return strncmp(n, "prog_", 5) == 0 && ends_with(n, ".c");
+}
+
+int catalog_is_preload(const char *file)
+{
+    return strncmp(file, "preload", 7) == 0;
+}
+
+/* The step's plain programs, built by `make grade-build` into
+ * build/bin/grade/NN-name/ (tests/grade/grade.mk). */
+static int add_plain(struct catalog *c, struct catalog_step *s,
+                     struct util_buf *err)
+{
+    char dir[4096], names[CATALOG_MAX_PLAIN][64];
+    util_path(dir, sizeof dir, "%s/tests/%s", c->root, s->name);
+    int n = list_dir(dir, is_plain, names, CATALOG_MAX_PLAIN);
+    if (util_path(s->plain_dir, sizeof s->plain_dir, "%s/bin/grade/%s",
+                  c->build, s->name) < 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        char *p = s->plain[s->nplain++];
+        if (util_path(p, 4096, "%s/%.*s", s->plain_dir,
+                      (int)strlen(names[i]) - 2, names[i]) < 0)
+            return -1;
+        if (access(p, X_OK) < 0) {
+            util_buf_printf(err, "%s: missing (run `make grade`, which builds "
+                            "it)\n", p);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The only flags tests/NN/libs may hold: libraries of the C library's own
+ * family, nothing that changes how or where the linker looks. */
+static const char *const allowed_libs[] = {"-lcrypt", "-lm", "-ldl",
+                                           "-lpthread", "-lrt", NULL};
+
+/* The step's -l flags: those of the step before it, and its own
+ * tests/NN/libs (one line of flags, as build.mk's step_libs reads it). */
+static int add_libs(struct catalog *c, int step, struct util_buf *err)
+{
+    struct catalog_step *s = &c->steps[step];
+    if (step > 0) {
+        memcpy(s->libs, c->steps[step - 1].libs, sizeof s->libs);
+        s->nlibs = c->steps[step - 1].nlibs;
+    }
+    char path[4096];
+    util_path(path, sizeof path, "%s/tests/%s/libs", c->root, s->name);
+    char *text = util_read_file(path, 4096, NULL);
+    if (!text && errno == ENOENT)
+        return 0;
+    if (!text) {
+        util_buf_printf(err, "%s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char *save = NULL;
+    int rc = 0;
+    for (char *w = strtok_r(text, " \t\r\n", &save); w && rc == 0;
+         w = strtok_r(NULL, " \t\r\n", &save)) {
+        const char *const *a = allowed_libs;
+        while (*a && strcmp(*a, w) != 0)
+            a++;
+        int dup = 0;
+        for (int k = 0; *a && k < s->nlibs; k++)
+            dup |= s->libs[k] == *a;
+        if (!*a || s->nlibs == CATALOG_MAX_LIBS) {
+            util_buf_printf(err, "%s: %s is not one of the flags the grader "
+                            "links with (-lcrypt -lm -ldl -lpthread -lrt)\n",
+                            path, w);
+            rc = -1;
+        } else if (!dup) {
+            s->libs[s->nlibs++] = *a;
+        }
+    }
+    free(text);
+    return rc;
+}
+
 /* The trusted objects of a step's test helpers, built with its tests. */
 static int add_helpers(struct catalog *c, struct catalog_step *s,
                        struct util_buf *err)
@@ -206,16 +287,25 @@ int catalog_load(struct catalog *c, const struct points *pts, const char *root,
     }
     util_path(dir, sizeof dir, "%s/steps", c->root);
     c->nsteps = list_dir(dir, is_step, steps, CATALOG_MAX_STEPS);
+    c->last_shared = -1;
     for (int i = 0; i < c->nsteps; i++) {
         struct catalog_step *s = &c->steps[i];
         snprintf(s->name, sizeof s->name, "%s", steps[i]);
         scan_files(c, s);
+        if (add_libs(c, i, err) < 0)
+            goto fail;
         s->skipped = points_for_step(pts, s->name).skip;
         if (s->skipped)
             continue;
+        for (int k = 0; k < s->nfiles + s->ngiven; k++)
+            s->shared |= catalog_is_preload(k < s->nfiles ? s->files[k]
+                                            : s->given[k - s->nfiles]);
+        if (s->shared)
+            c->last_shared = i;
         util_path(dir, sizeof dir, "%s/tests/%s", c->root, s->name);
         if (add_progs(c, s, dir, 0, NULL, err) < 0 ||
-            (s->nprogs > 0 && add_helpers(c, s, err) < 0))
+            (s->nprogs > 0 && (add_helpers(c, s, err) < 0 ||
+                               add_plain(c, s, err) < 0)))
             goto fail;
         if (extra) {
             util_path(dir, sizeof dir, "%s/%s", extra, s->name);
@@ -226,6 +316,15 @@ int catalog_load(struct catalog *c, const struct points *pts, const char *root,
                   c->build, s->name);
         if (!c->have_solutions || access(s->reference, R_OK) < 0)
             s->reference[0] = '\0';
+    }
+    /* The -fPIC reference archives of the steps a shared library holds
+     * (grade.mk builds them), for the isolated mode's libgreen.so. */
+    for (int i = 0; i <= c->last_shared; i++) {
+        struct catalog_step *s = &c->steps[i];
+        util_path(s->reference_pic, sizeof s->reference_pic,
+                  "%s/lib/pic/solutions/%s.a", c->build, s->name);
+        if (!c->have_solutions || access(s->reference_pic, R_OK) < 0)
+            s->reference_pic[0] = '\0';
     }
     return 0;
 fail:

@@ -10,6 +10,17 @@
  * source the harness's --list prints from, rather than from running a
  * binary that holds a student's code: a submission can neither hide a
  * test nor invent one.
+ *
+ * Some steps need more than archives (tests/mk/build.mk does the same):
+ *   - a step with preload*.c files (07-install) has its runtime built as
+ *     a shared library, libgreen.so, which its tests preload into plain
+ *     programs: the preload files go into that library only, never into
+ *     the step's archive, and every step up to it is also compiled -fPIC;
+ *   - plain programs (tests/NN/prog_*.c) are trusted, built by `make`,
+ *     and run by the step's tests, never linked with student code;
+ *   - tests/NN/libs names libraries the step's code links with (-lcrypt
+ *     for 09-mud), for its tests and every later step's; only a fixed set
+ *     of -l flags is accepted there.
  */
 #ifndef GRADE_CATALOG_H
 #define GRADE_CATALOG_H
@@ -19,7 +30,8 @@
 #include "points.h"
 #include "util.h"
 
-enum { CATALOG_MAX_STEPS = 32, CATALOG_MAX_FILES = 16, CATALOG_MAX_PROGS = 16 };
+enum { CATALOG_MAX_STEPS = 32, CATALOG_MAX_FILES = 16, CATALOG_MAX_PROGS = 16,
+       CATALOG_MAX_PLAIN = 4, CATALOG_MAX_LIBS = 8 };
 
 struct catalog_prog {
     char name[64];        /* test_context */
@@ -44,6 +56,18 @@ struct catalog_step {
     char helpers[CATALOG_MAX_FILES][4096];
     int nhelpers;
     char reference[4096]; /* the reference archive, "" if not built */
+    char reference_pic[4096]; /* ... compiled -fPIC (steps up to the last
+                             shared one), "" if not built */
+    int shared;           /* has preload*.c: its tests use libgreen.so */
+    /* Its plain programs (trusted, built by `make grade-build`), all in
+     * plain_dir. */
+    char plain_dir[4096];
+    char plain[CATALOG_MAX_PLAIN][4096];
+    int nplain;
+    /* The -l flags its programs link with: tests/NN/libs of this step and
+     * every one before it; each points at the catalog's fixed list. */
+    const char *libs[CATALOG_MAX_LIBS];
+    int nlibs;
 };
 
 struct catalog {
@@ -53,6 +77,7 @@ struct catalog {
     int have_solutions;   /* solutions/ exists (not a handout) */
     struct catalog_step steps[CATALOG_MAX_STEPS];
     int nsteps;
+    int last_shared;      /* the last step with a shared library, or -1 */
 };
 
 /* Scans root (and extra, if not NULL; extra objects are to be built
@@ -63,6 +88,9 @@ int catalog_load(struct catalog *c, const struct points *pts, const char *root,
                  const char *build, const char *extra, const char *extra_obj,
                  struct util_buf *err);
 void catalog_free(struct catalog *c);
+
+/* Whether a file of a step belongs to its shared library only. */
+int catalog_is_preload(const char *file);
 
 /* The number of tests of a step (all programs). */
 size_t catalog_ntests(const struct catalog_step *s);

@@ -51,8 +51,9 @@ void json_string(struct util_buf *b, const char *s)
 
 static const char *result_name(int r)
 {
-    static const char *const names[] = {"not built", "pass", "fail", "skip"};
-    return names[r >= 0 && r < 4 ? r : 0];
+    static const char *const names[] = {"not built", "pass", "fail", "skip",
+                                        "not graded"};
+    return names[r >= 0 && r < 5 ? r : 0];
 }
 
 static void test_json(struct util_buf *b, const struct assess_test *t,
@@ -116,8 +117,10 @@ void json_report(struct util_buf *b, const struct assess_student *st,
                             points_mode_name(m), md->built ? "true" : "false");
             json_string(b, md->why);
             util_buf_printf(b, ",\"passed\":%d,\"skipped\":%d,\"total\":%zu,"
-                            "\"points\":%.4f,\"tests\":[", md->passed,
-                            md->skipped, md->ntests, md->points);
+                            "\"ungraded\":%d,\"points\":%.4f,\"tests\":[",
+                            md->passed, md->skipped,
+                            md->ntests - (size_t)md->ungraded, md->ungraded,
+                            md->points);
             for (size_t k = 0; k < md->ntests; k++) {
                 const struct assess_test *t = &md->tests[k];
                 if (k)

@@ -61,7 +61,17 @@ static void *grow(void **array, size_t *n, size_t size)
     return e;
 }
 
-/* Parses the `key value` pairs and flags after a step or test line. */
+/* Joins words into a reason text, blank-separated. */
+static void join(char *dst, size_t size, char **w, int nw)
+{
+    size_t len = 0;
+    dst[0] = '\0';
+    for (int i = 0; i < nw && len < size; i++)
+        len += (size_t)snprintf(dst + len, size - len, "%s%s", i ? " " : "", w[i]);
+}
+
+/* Parses the `key value` pairs and flags after a step or test line.
+ * `because WORDS...` takes the rest of the line, so it comes last. */
 static int parse_options(char **w, int nw, struct points_step *s,
                          struct points_test *t)
 {
@@ -78,13 +88,21 @@ static int parse_options(char **w, int nw, struct points_step *s,
         else if (s && strcmp(k, "skip") == 0)
             s->skip = 1;
         else if (t && strcmp(k, "weight") == 0 && number(v, &t->weight) == 0)
-            i++;
+            t->has_weight = 1, i++;
         else if (t && strcmp(k, "fork") == 0)
             t->fork = 1;
         else if (t && strcmp(k, "threads") == 0)
             t->threads = 1;
-        else if (strcmp(k, "visibility") == 0 && v &&
-                 (idx = lookup(v, vis_names, 4)) >= 0) {
+        else if (t && strcmp(k, "exec") == 0)
+            t->exec = t->fork = 1; /* a program is run from a forked child */
+        else if (t && strcmp(k, "skip") == 0)
+            t->skip = 1;
+        else if (strcmp(k, "because") == 0 && v) {
+            join(s ? s->because : t->because, sizeof t->because, w + i + 1,
+                 nw - i - 1);
+            break;
+        } else if (strcmp(k, "visibility") == 0 && v &&
+                   (idx = lookup(v, vis_names, 4)) >= 0) {
             if (s)
                 s->vis = idx;
             else
@@ -188,6 +206,14 @@ struct points_step points_for_step(const struct points *p, const char *step)
     return s;
 }
 
+/* A line names a test by its name, or every test of its program by `*`. */
+static int names_test(const struct points_test *e, const char *step,
+                      const char *prog, const char *name)
+{
+    return strcmp(e->step, step) == 0 && strcmp(e->prog, prog) == 0 &&
+           (strcmp(e->name, name) == 0 || strcmp(e->name, "*") == 0);
+}
+
 struct points_test points_for_test(const struct points *p, const char *step,
                                    const char *prog, const char *name, int extra)
 {
@@ -196,15 +222,22 @@ struct points_test points_for_test(const struct points *p, const char *step,
     snprintf(t.step, sizeof t.step, "%s", step);
     snprintf(t.prog, sizeof t.prog, "%s", prog);
     snprintf(t.name, sizeof t.name, "%s", name);
+    /* Every line that names the test applies, in file order: the
+     * exceptions add up, and a later weight or visibility wins. */
     for (size_t i = 0; i < p->ntests; i++) {
         const struct points_test *e = &p->tests[i];
-        if (strcmp(e->step, step) || strcmp(e->prog, prog) || strcmp(e->name, name))
+        if (!names_test(e, step, prog, name))
             continue;
-        t.weight = e->weight;
-        t.fork = e->fork;
-        t.threads = e->threads;
+        if (e->has_weight)
+            t.weight = e->weight;
         if (e->has_vis)
             t.vis = e->vis, t.has_vis = 1;
+        t.fork |= e->fork;
+        t.threads |= e->threads;
+        t.exec |= e->exec;
+        t.skip |= e->skip;
+        if (e->because[0])
+            memcpy(t.because, e->because, sizeof t.because);
     }
     return t;
 }

@@ -26,16 +26,24 @@ struct points_step {
     int mode;        /* which mode counts */
     int net;         /* the step's tests may use the network */
     int skip;        /* not graded (yet): reported, worth nothing */
+    char because[160]; /* why it is skipped, in points.txt's words */
     int vis;
 };
 
+/* One `test` line, or the settings of one test once every line that
+ * names it (by its name or by `*`) has been applied in file order. */
 struct points_test {
-    char step[64], prog[64], name[128];
+    char step[64], prog[64], name[128]; /* name "*": every test of prog */
     double weight;   /* share of the step's points, relative to its peers */
+    int has_weight;  /* weight was given on this line */
     int vis;
     int has_vis;     /* vis was given for this test */
     int fork;        /* the test may fork (never make threads) */
     int threads;     /* the test may make threads (an explicit exception) */
+    int exec;        /* the test may fork and execute its step's plain
+                        programs (tests/NN/prog_*), nothing else */
+    int skip;        /* not graded: not run, worth nothing, reported */
+    char because[160]; /* why it is skipped */
 };
 
 struct points {

@@ -12,9 +12,18 @@
  *
  * Two calls are special. clone3 answers ENOSYS straight from the filter,
  * as a kernel without it would, so that glibc falls back to clone, whose
- * flags the filter can read (clone3 passes them in memory). And the first
- * execve of a test stage is the sandbox starting the test program: the
- * supervisor lets exactly that one through, and refuses every later one.
+ * flags the filter can read (clone3 passes them in memory). And execve
+ * always goes to the supervisor: the first of a test stage is the sandbox
+ * starting the test program, which it lets through; after that, only a
+ * test with the `exec` exception may execute, and only the programs its
+ * spec lists (its step's trusted plain programs). The supervisor reads
+ * the path from the caller's memory, so a thread or a shared mapping
+ * could change it after the check: the Landlock fence, which grants
+ * execute on those programs alone and is checked by the kernel on the
+ * path it opens, is what holds then (see sandbox.c).
+ *
+ * The supervisor's half (policy_state_init, policy_handle) is in
+ * policy_notify.c; the filters are in policy.c.
  */
 #ifndef GRADE_POLICY_H
 #define GRADE_POLICY_H
@@ -33,6 +42,8 @@ struct policy_spec {
                     watch a crash in a child process */
     int threads; /* threads allowed: an instructor's explicit exception
                     for a test that checks behaviour on another thread */
+    const char *const *programs; /* NULL-ended: the absolute paths a test
+                    with the `exec` exception may execute; NULL for none */
     pid_t self;  /* the sandboxed process, which may signal itself */
     const char *step; /* for the words of the report */
 };
@@ -53,7 +64,8 @@ struct policy_violation {
 struct policy_state {
     struct policy_spec spec;
     pid_t pgid;      /* the sandbox's process group */
-    int execs;       /* execve calls let through (at most one in tests) */
+    int execs;       /* execve calls let through: the sandbox's own, then
+                        those of the spec's programs */
     struct policy_violation v[POLICY_MAX_VIOLATIONS];
     int nv;
     unsigned dropped; /* violations past the table, counted only */
@@ -64,7 +76,9 @@ void policy_state_init(struct policy_state *st, const struct policy_spec *spec,
 
 /* Receives one notification from fd, answers it and records what it
  * refused. Returns 0, or -1 when the descriptor is dead (every sandboxed
- * process gone). */
+ * process gone). For a test's later execve it reads the path from the
+ * caller's memory (/proc/PID/mem), which the grader may: it is root, or
+ * the sandbox's user namespace is its child. */
 int policy_handle(int fd, struct policy_state *st);
 
 #endif

@@ -67,15 +67,41 @@ static void refusals(struct util_buf *b, const struct assess_step *s)
             }
 }
 
+/* The tests points.txt leaves out of a step, grouped by their reason:
+ * "  not graded: test_clients/test_telnet_client, ...: REASON". Each
+ * test's why is "not graded: REASON". */
+static void ungraded(struct util_buf *b, const struct assess_mode *m)
+{
+    for (size_t k = 0; k < m->ntests; k++) {
+        const struct assess_test *t = &m->tests[k];
+        int first = 1;
+        for (size_t j = 0; j < k && first; j++)
+            first = m->tests[j].result != ASSESS_UNGRADED ||
+                    strcmp(m->tests[j].why, t->why) != 0;
+        if (t->result != ASSESS_UNGRADED || !first)
+            continue;
+        util_buf_puts(b, "  not graded:");
+        for (size_t j = k; j < m->ntests; j++)
+            if (m->tests[j].result == ASSESS_UNGRADED &&
+                strcmp(m->tests[j].why, t->why) == 0)
+                util_buf_printf(b, "%s %s/%s", j == k ? "" : ",",
+                                m->tests[j].prog->name, m->tests[j].name);
+        util_buf_printf(b, ": %s\n", t->why + strlen("not graded: "));
+    }
+}
+
 static void step_text(struct util_buf *b, const struct assess_step *s, int brief)
 {
     const struct assess_mode *c = &s->mode[POINTS_CUMULATIVE];
     const struct assess_mode *i = &s->mode[POINTS_ISOLATED];
+    /* Out of the tests that are graded: an ungraded one cannot pass. */
     util_buf_printf(b, "step %s: cumulative %d of %zu passed, isolated %d of "
                     "%zu passed; %.2f of %.2f points (%s counts)\n",
-                    s->cat->name, c->passed, c->ntests, i->passed, i->ntests,
+                    s->cat->name, c->passed, c->ntests - (size_t)c->ungraded,
+                    i->passed, i->ntests - (size_t)i->ungraded,
                     s->mode[s->pts.mode].points, s->max,
                     points_mode_name(s->pts.mode));
+    ungraded(b, c);
     if (!s->compiled) {
         util_buf_printf(b, "  compile %s: failed, so its tests did not run\n",
                         s->cat->name);
@@ -92,7 +118,7 @@ static void step_text(struct util_buf *b, const struct assess_step *s, int brief
                             md->why);
         for (size_t k = 0; k < md->ntests && md->built; k++) {
             const struct assess_test *t = &md->tests[k];
-            if (t->result == ASSESS_PASS)
+            if (t->result == ASSESS_PASS || t->result == ASSESS_UNGRADED)
                 continue;
             util_buf_printf(b, "  %s %s [%s] %s/%s: %s\n",
                             t->result == ASSESS_SKIP ? "SKIP" : "FAIL",
@@ -121,8 +147,9 @@ void report_text(struct util_buf *b, const struct assess_student *st,
         if (st->steps[i].graded)
             step_text(b, &st->steps[i], brief);
         else if (st->steps[i].cat && st->steps[i].cat->skipped)
-            util_buf_printf(b, "step %s: not graded (points.txt says skip)\n",
-                            st->steps[i].cat->name);
+            util_buf_printf(b, "step %s: not graded (%s)\n",
+                            st->steps[i].cat->name, st->steps[i].pts.because[0]
+                            ? st->steps[i].pts.because : "points.txt says skip");
     util_buf_printf(b, "total: %.2f of %.2f points (%.1f s)\n", st->total,
                     st->max, st->seconds);
 }

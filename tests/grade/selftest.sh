@@ -1,8 +1,10 @@
 #!/bin/sh
 # selftest.sh - `make grade-selftest`: the grader against malicious and
 # broken submissions, each with its expected outcome, and against the
-# reference solutions, graded 20 times in one parallel batch: every copy
-# must get the same score, full marks (no cross-talk, no flakiness).
+# reference solutions, graded 20 times in one parallel batch (4 copies
+# whole, 16 of steps 01-06; GRADE_COPIES and GRADE_WHOLE_COPIES change
+# that): every copy must get the same score as its kind, full marks (no
+# cross-talk, no flakiness), and no refused call.
 #
 # Each case is a folder of tests/grade/adversarial/: case.c, hostile code
 # put into one file of an otherwise reference submission, and expect, the
@@ -57,7 +59,8 @@ stage() {
     fi
     file=$(get "$c" file)
     file=${file:-01-context/context.c}
-    [ "$file" = - ] && return
+    # No file to plant: none named, or no step to put it in.
+    [ "$file" = - ] || [ ! -d "$dir/${file%/*}" ] && return
     wrap=$(get "$c" wrap)
     [ "$file" = 01-context/context.c ] && [ "$wrap" != none ] && wrap=yes
     {
@@ -158,23 +161,66 @@ else
     passed=$((passed + 1)); echo "no process of a sandbox user is left running"
 fi
 
-# The reference, 20 times in one batch: same score, full marks.
-copies=${GRADE_COPIES:-20}
+# The reference, 20 times in one parallel batch: the first 4 copies whole,
+# the others with steps 01-06 only (the runtime's core; steps 07 and later
+# take most of a copy's time, and 4 copies of them show cross-talk as
+# well). Every copy must get the same score as its kind, with full marks.
+copies=${GRADE_COPIES:-20} whole=${GRADE_WHOLE_COPIES:-4}
+core=$(ls solutions | awk -F- '$1 <= 6')
 mkdir -p "$work/ref"
 i=1
-while [ "$i" -le "$copies" ]; do cp -r solutions "$work/ref/reference-$i"; i=$((i + 1)); done
+while [ "$i" -le "$copies" ]; do
+    d=$work/ref/reference-$i
+    if [ "$i" -le "$whole" ]; then
+        cp -r solutions "$d"
+    else
+        mkdir -p "$d"
+        for s in $core; do cp -r "solutions/$s" "$d/"; done
+    fi
+    i=$((i + 1))
+done
 start=$(date +%s)
 GRADE -q -j 2 --out "$work/out-ref" "$work/ref" >"$work/out-ref.log" 2>&1
 took=$(( $(date +%s) - start ))
-scores=$(for d in "$work"/out-ref/reference-*/; do sed -n 's/^total: //p' "$d/report.txt" | cut -d' ' -f1-3; done | sort | uniq -c)
+# "N POINTS of MAX" per kind: one line each, the whole copies at MAX.
+scores_of() {
+    i=$1
+    while [ "$i" -le "$2" ]; do
+        sed -n 's/^total: //p' "$work/out-ref/reference-$i/report.txt" 2>/dev/null | cut -d' ' -f1-3
+        i=$((i + 1))
+    done | sort | uniq -c
+}
+scores_whole=$(scores_of 1 "$whole")
+scores_core=$(scores_of $((whole + 1)) "$copies")
 graded=$(ls -d "$work"/out-ref/reference-*/ 2>/dev/null | wc -l)
-if [ "$graded" -eq "$copies" ] && [ "$(echo "$scores" | wc -l)" -eq 1 ] &&
-   echo "$scores" | awk '{exit !($2 == $4 && $4 > 0)}'; then
+if [ "$graded" -eq "$copies" ] && [ "$(echo "$scores_whole" | wc -l)" -eq 1 ] &&
+   echo "$scores_whole" | awk '{exit !($2 == $4 && $4 > 0)}' &&
+   { [ "$copies" -le "$whole" ] || [ "$(echo "$scores_core" | wc -l)" -eq 1 ]; }; then
     passed=$((passed + 1))
-    echo "the reference, graded $copies times in ${took} s (-j 2): $(echo $scores | cut -d' ' -f2-) points every time"
+    echo "the reference, graded $copies times in ${took} s (-j 2): $(echo $scores_whole | cut -d' ' -f2-) points every time whole, $(echo $scores_core | cut -d' ' -f2-4) with steps 01-06 only"
 else
     failed=$((failed + 1))
-    echo "the reference, graded $copies times, FAILED: [$scores] (see $work/out-ref.log)"
+    echo "the reference, graded $copies times, FAILED: [$scores_whole] [$scores_core] (see $work/out-ref.log)"
+fi
+
+# In every copy, every step it holds that points.txt grades passed every
+# test in both modes, and the sandbox refused nothing (a call missing from
+# an allowlist shows up here first).
+bad=
+for d in "$work"/out-ref/reference-*/; do
+    n=${d%/}; n=${n##*/}
+    for s in $(sed -n 's/^step  *\([^ ]*\) .*/\1/p' tests/grade/points.txt); do
+        [ -d "$work/ref/$n/$s" ] || continue
+        grep -Eq "^step $s .*[[:space:]]skip([[:space:]]|$)" tests/grade/points.txt && continue
+        grep -Eq "^step $s: cumulative ([0-9]+) of \1 passed, isolated ([0-9]+) of \2 passed" \
+            "$d/report.txt" || bad="$bad $n:$s"
+    done
+    grep -q "refused in" "$d/report.txt" && bad="$bad $n:refused"
+done
+if [ -z "$bad" ]; then
+    passed=$((passed + 1)); echo "every copy passes every graded test of the steps it holds, nothing refused"
+else
+    failed=$((failed + 1)); echo "the reference FAILED in:$bad (see $work/out-ref/)"
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

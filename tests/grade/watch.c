@@ -12,6 +12,12 @@
  * When the main process ends, its whole process group is killed at once
  * (forked children of fork-permitted tests included), and the pipes are
  * drained for a short grace period only.
+ *
+ * The grader is a subreaper, so the children of a fork test whose own
+ * parent died (step 10's saver, killed as its parent exits) become its
+ * children. Their zombies count against the sandbox user's RLIMIT_NPROC
+ * until reaped, so the loop reaps them as they die, woken by SIGCHLD
+ * through a signalfd, rather than only at the end.
  */
 #define _GNU_SOURCE
 #include "watch.h"
@@ -23,6 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -169,6 +176,24 @@ static int try_reap(pid_t pid, struct sandbox_result *res, int hang)
     return 1;
 }
 
+/* Reaps every dead child but pid: orphans handed to the grader. It stops
+ * at pid, dead too, whose status try_reap takes; the end of the run
+ * reaps the rest. */
+static void reap_orphans(int chldfd, pid_t pid)
+{
+    struct signalfd_siginfo si[8];
+    while (read(chldfd, si, sizeof si) > 0)
+        ; /* the signals only wake the loop */
+    for (;;) {
+        siginfo_t info;
+        memset(&info, 0, sizeof info);
+        if (waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+            info.si_pid == 0 || info.si_pid == pid)
+            return;
+        waitpid(info.si_pid, NULL, WNOHANG);
+    }
+}
+
 /* Kills the group and the process, then waits a bounded time for it. */
 static int kill_and_reap(pid_t pid, struct sandbox_result *res)
 {
@@ -191,14 +216,20 @@ void watch_run(struct watch_fds *w, pid_t pid, const struct sandbox_spec *spec,
     int nfd = -1, reaped = 0;
     char status[512] = "";
     size_t status_len = 0;
+    /* SIGCHLD, blocked while the run lasts, arrives through chldfd. */
+    sigset_t chld, mask;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, &mask);
+    int chldfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 
     for (;;) {
-        struct pollfd p[6];
-        int *which[6], n = 0;
+        struct pollfd p[7];
+        int *which[7], n = 0;
         int *fds[] = {&w->out_r, &w->rec_r, &w->status_r, &w->sock_parent,
-                      &nfd, &pidfd};
-        for (int i = 0; i < 6; i++)
-            if (*fds[i] >= 0 && !(i == 5 && reaped)) {
+                      &nfd, &chldfd, &pidfd};
+        for (int i = 0; i < 7; i++)
+            if (*fds[i] >= 0 && !(i == 6 && reaped)) {
                 p[n] = (struct pollfd){.fd = *fds[i], .events = POLLIN};
                 which[n++] = fds[i];
             }
@@ -235,6 +266,8 @@ void watch_run(struct watch_fds *w, pid_t pid, const struct sandbox_spec *spec,
                 if ((p[i].revents & POLLIN) && policy_handle(nfd, &res->policy) == 0)
                     continue;
                 close_fd(&nfd); /* hung up: every filtered process is gone */
+            } else if (fd == &chldfd) {
+                reap_orphans(chldfd, pid);
             }
         }
         if (!reaped && (pidfd < 0 || r > 0) && try_reap(pid, res, 0)) {
@@ -252,9 +285,11 @@ void watch_run(struct watch_fds *w, pid_t pid, const struct sandbox_spec *spec,
     }
     close_fd(&nfd);
     close_fd(&pidfd);
+    close_fd(&chldfd);
     watch_close(w, 1);
     while (waitpid(-1, NULL, WNOHANG) > 0)
         ; /* orphans handed to us as subreaper */
+    sigprocmask(SIG_SETMASK, &mask, NULL);
 
     res->seconds = util_now() - start;
     res->started = strncmp(status, "ok ", 3) == 0 && !strstr(status, "fail ");
