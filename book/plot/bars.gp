@@ -8,6 +8,8 @@
 #   nrows      how many rows (sets the height)
 #   logx       1 for a logarithmic axis (values far apart), else 0
 #   xmin, xmax the axis range
+#   kilo       1 to write the axis's large numbers as 50k, 100k (values
+#              in the tens of thousands and more, on a linear axis)
 set terminal svg size 760, (90 + 34 * nrows) font "DejaVu Sans,12" noenhanced background rgb "white"
 set output outfile
 set datafile separator "\t"
@@ -23,6 +25,7 @@ set xrange [xmin : xmax]
 set lmargin 34
 set rmargin 9
 if (logx) { set logscale x 10 }
+if (exists("kilo") && kilo) { set format x "%.0s%c" }
 set style fill solid 0.9 border rgb "#333333"
 
 plot datafile using (xmin):0:(xmin):2:($0 - 0.34):($0 + 0.34):3:ytic(1) \
