@@ -44,6 +44,7 @@ struct living {
     bool watch_signals;
     struct npc_config npc;
     struct tick_config tick_cfg;
+    struct mud_hooks outer;     /* the base config's, called after ours */
     npc_life *npcs;             /* while serving */
     tick *tick;                 /* while serving */
     /* The signal watcher, while serving (and asked for). */
@@ -56,11 +57,28 @@ struct living {
 
 /* ---- hooks and the shutdown command ---- */
 
+/* The living's own hooks come first; then those of the base config, so a
+ * program that counts players (tests/bench/mudserver.c) still can. */
+static void entered(struct player *p, void *ctx)
+{
+    living *l = ctx;
+    if (l->outer.entered)
+        l->outer.entered(p, l->outer.ctx);
+}
+
+static void leaving(struct player *p, void *ctx)
+{
+    living *l = ctx;
+    if (l->outer.leaving)
+        l->outer.leaving(p, l->outer.ctx);
+}
+
 static void said(struct player *p, const char *text, void *ctx)
 {
-    (void)text;
     living *l = ctx;
     npc_heard(l->npcs, p->body.room);
+    if (l->outer.said)
+        l->outer.said(p, text, l->outer.ctx);
 }
 
 /* book: shutdown-command */
@@ -206,7 +224,9 @@ living *living_create(const struct mud_config *base,
         goto fail;
     struct mud_config mc = *base;
     mc.store = l->store;
-    mc.hooks = (struct mud_hooks){.said = said, .ctx = l};
+    l->outer = base->hooks;
+    mc.hooks = (struct mud_hooks){.entered = entered, .leaving = leaving,
+                                  .said = said, .ctx = l};
     l->mud = mud_create(&mc);
     if (l->mud == NULL || command_add(mud_commands(l->mud), &shutdown_cmd) < 0)
         goto fail;

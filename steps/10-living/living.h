@@ -41,9 +41,9 @@ struct living_config {
 
 typedef struct living living;
 
-/* A server: base (mud.h; its world required, its store and hooks ignored)
- * with a store in cfg->players_dir and the shutdown command. NULL with
- * errno. */
+/* A server: base (mud.h; its world required, its store ignored; its
+ * hooks are called after the living's own) with a store in
+ * cfg->players_dir and the shutdown command. NULL with errno. */
 living *living_create(const struct mud_config *base,
                       const struct living_config *cfg);
 

@@ -1,5 +1,6 @@
 /*
- * bench_mud.c - step 09's MUD server under load, and under attack: how
+ * bench_mud.c - the MUD servers of steps 09 and 10 under load, and step
+ * 09's under attack: how
  * long a player waits for the answer to a command.
  *
  * The server is step 09's reference solution with the sample world
@@ -8,12 +9,19 @@
  * send buffers), on 127.0.0.1. It is stopped after each run; its hooks
  * count the players it dropped because their output queue overflowed.
  *
- * Two runs, each against a fresh server (about 45 s in all):
+ * Three runs, each against a fresh server (about 70 s in all):
  *
  *   load   5,000 bots log in as new characters and spread over the
  *          world; 1,000 of them then send one command a second each
  *          (mudbots.h: look, say, moves, inventory, who), the others
  *          only listen. 3 s of warmup, then 15 s counted.
+ *   living the same against step 10's server (living.h): every new
+ *          character saved to a file as it is made, NPCs that act and
+ *          answer, and the world tick autosaving about 17 of the 5,000
+ *          each second (each save an fsync, which stops every tasklet).
+ *          Its players' files go to a fresh folder in build/bench/ (on
+ *          the workbook's disk: /tmp may be a tmpfs, where fsync costs
+ *          nothing), removed afterwards. Rows mud_living_*, as load's.
  *   abuse  100 players, each sending one command a second, while 1,000
  *          hostile clients (mudabuse.h, in a third process: 250 each of
  *          slow drip, never reading, random bytes, connect-disconnect
@@ -57,7 +65,7 @@
  *
  * Usage (make bench runs it with no arguments):
  *   bench_mud [-d SECONDS] [-b BOTS] [-a ACTIVE] [-n PLAYERS]
- *             [-x HOSTILE_PER_KIND] [-k KIND,...] [load] [abuse]
+ *             [-x HOSTILE_PER_KIND] [-k KIND,...] [load] [living] [abuse]
  *
  * -k runs only the hostile kinds named (drip, silent, noise, churn): to
  * see which one costs the players what.
@@ -67,6 +75,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -93,7 +102,7 @@ struct options {
     double seconds;
     int bots, active, players, hostile;
     unsigned kinds; /* hostile kinds: mudabuse_config's */
-    bool load, abuse;
+    bool load, living, abuse;
 };
 
 /* ---- the rows ---- */
@@ -163,23 +172,56 @@ static void report_players(const char *run, const char *who,
 
 /* ---- the runs ---- */
 
-static void run_load(struct world *w, const struct options *o)
+/* Removes what nftw visits (files first, then their folder). */
+static int remove_one(const char *path, const struct stat *st, int flag,
+                      struct FTW *f)
+{
+    (void)st, (void)flag, (void)f;
+    remove(path);
+    return 0;
+}
+
+/* A fresh folder for the living server's players, on the workbook's disk
+ * when run from its top (as make bench does); NULL if none can be made. */
+static char *players_folder(char *buf, size_t size)
+{
+    const char *where = access("build/bench", W_OK) == 0 ? "build/bench" : "/tmp";
+    snprintf(buf, size, "%s/mudplayers-XXXXXX", where);
+    if (mkdtemp(buf) == NULL) {
+        fprintf(stderr, "bench_mud: cannot make %s: %s\n", buf, strerror(errno));
+        return NULL;
+    }
+    if (strcmp(where, "/tmp") == 0)
+        fprintf(stderr, "bench_mud: the living run keeps its players in %s, "
+                        "which may be a tmpfs where fsync costs nothing\n", buf);
+    return buf;
+}
+
+/* The load run, against step 09's server (run "load") or step 10's
+ * ("living", whose players go to a folder made for the run). */
+static void run_load(struct world *w, const struct options *o,
+                     const char *run)
 {
     int bots = o->bots, active = o->active;
     long files = mudserver_allow_files();
     if (files < bots + SPARE_FILES) {
         int fit = (int)(files - SPARE_FILES) / 100 * 100;
-        fprintf(stderr, "bench_mud: RLIMIT_NOFILE is %ld: the load run has "
+        fprintf(stderr, "bench_mud: RLIMIT_NOFILE is %ld: the %s run has "
                         "%d bots instead of %d (as root: ulimit -Hn %d)\n",
-                files, fit, bots, bots + SPARE_FILES);
+                files, run, fit, bots, bots + SPARE_FILES);
         if (fit < 100)
             return;
         active = (int)((long)active * fit / bots);
         bots = fit;
     }
-    struct mudserver server;
-    if (mudserver_start(&server, w) < 0)
+    char folder[4096];
+    const char *players = NULL;
+    if (strcmp(run, "living") == 0 &&
+        (players = players_folder(folder, sizeof folder)) == NULL)
         return;
+    struct mudserver server;
+    if (mudserver_start(&server, w, players) < 0)
+        goto done;
     struct mudbots_config c = {.port = server.port, .world = w,
                                .bots = bots, .active = active,
                                .batch = BATCH, .setup_s = SETUP_S,
@@ -187,19 +229,23 @@ static void run_load(struct world *w, const struct options *o)
     struct mudbots_result r;
     struct mudbots *b = mudbots_open(&c, &r);
     if (b == NULL) {
-        perror("bench_mud: the load run's bots");
+        fprintf(stderr, "bench_mud: the %s run's bots: %s\n", run,
+                strerror(errno));
         mudserver_stop(&server);
-        return;
+        goto done;
     }
     mudbots_measure(b, WARMUP_S, o->seconds, &r);
     struct mudserver_counts seen = *server.counts;
     mudserver_stop(&server);
     mudbots_close(b);
-    report_players("load", "bots", &r, &seen);
-    count("load", "active", r.active_ready);
-    pct("load", "server_cpu_pct", r.server_cpu_s, r.seconds);
-    pct("load", "bots_cpu_pct", r.cpu_s, r.seconds);
-    others("load", &r);
+    report_players(run, "bots", &r, &seen);
+    count(run, "active", r.active_ready);
+    pct(run, "server_cpu_pct", r.server_cpu_s, r.seconds);
+    pct(run, "bots_cpu_pct", r.cpu_s, r.seconds);
+    others(run, &r);
+done:
+    if (players)
+        nftw(players, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void report_hostile(const struct options *o,
@@ -226,7 +272,7 @@ static void run_abuse(struct world *w, const struct options *o)
     struct mudabuse_counts *hc = mudserver_shared(sizeof *hc);
     if (hc == NULL)
         return;
-    if (mudserver_start(&server, w) < 0) {
+    if (mudserver_start(&server, w, NULL) < 0) {
         munmap(hc, sizeof *hc);
         return;
     }
@@ -275,7 +321,7 @@ static void usage(void)
     fprintf(stderr, "usage: bench_mud [-d SECONDS] [-b BOTS] [-a ACTIVE] "
                     "[-n PLAYERS] [-x HOSTILE_PER_KIND]\n"
                     "                 [-k drip,silent,noise,churn] "
-                    "[load] [abuse]\n");
+                    "[load] [living] [abuse]\n");
     exit(2);
 }
 
@@ -313,13 +359,15 @@ static void parse(int argc, char **argv, struct options *o)
     for (int i = optind; i < argc; i++) {
         if (strcmp(argv[i], "load") == 0)
             o->load = true;
+        else if (strcmp(argv[i], "living") == 0)
+            o->living = true;
         else if (strcmp(argv[i], "abuse") == 0)
             o->abuse = true;
         else
             usage();
     }
     if (optind == argc)
-        o->load = o->abuse = true;
+        o->load = o->living = o->abuse = true;
     if (o->seconds <= 0 || o->bots < 1 || o->bots > 17576 ||
         o->active < 1 || o->active > o->bots || o->players < 1 ||
         o->players > 17576 || o->hostile < 1)
@@ -358,7 +406,9 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     struct world *w = load_world();
     if (o.load)
-        run_load(w, &o);
+        run_load(w, &o, "load");
+    if (o.living)
+        run_load(w, &o, "living");
     if (o.abuse)
         run_abuse(w, &o);
     world_free(w);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "living.h"
 #include "mud.h"
 #include "tasklet.h"
 
@@ -37,19 +38,23 @@ static void leaving(struct player *p, void *ctx)
 }
 
 struct serving {
-    struct mud *mud;
+    struct mud *mud;     /* step 09's server, or */
+    living *living;      /* step 10's */
     int fd;
 };
 
 static void serve(void *arg)
 {
     struct serving *s = arg;
-    if (mud_serve(s->mud, s->fd) < 0)
+    int rc = s->living ? living_serve(s->living, s->fd)
+                       : mud_serve(s->mud, s->fd);
+    if (rc < 0)
         fprintf(stderr, "mudserver: accept failed: %s\n", strerror(errno));
 }
 
 /* The child: serves until it is killed. */
 static _Noreturn void run(int listen_fd, struct world *w,
+                          const char *players_dir,
                           volatile struct mudserver_counts *counts)
 {
     struct mud_config cfg = {
@@ -57,9 +62,15 @@ static _Noreturn void run(int listen_fd, struct world *w,
         .conn = {.sndbuf = MUDSERVER_SNDBUF},
         .hooks = {.entered = entered, .leaving = leaving,
                   .ctx = (void *)counts}};
-    struct serving s = {.mud = mud_create(&cfg), .fd = listen_fd};
-    if (s.mud == NULL || tasklet_spawn(serve, &s) == NULL ||
-        tasklet_run() < 0)
+    struct serving s = {.fd = listen_fd};
+    if (players_dir) {
+        struct living_config lc = {.players_dir = players_dir};
+        s.living = living_create(&cfg, &lc);
+    } else {
+        s.mud = mud_create(&cfg);
+    }
+    if ((s.mud == NULL && s.living == NULL) ||
+        tasklet_spawn(serve, &s) == NULL || tasklet_run() < 0)
         fprintf(stderr, "mudserver: the server failed: %s\n",
                 strerror(errno));
     _exit(1);
@@ -84,7 +95,8 @@ static int make_listener(int *port)
     return -1;
 }
 
-int mudserver_start(struct mudserver *s, struct world *w)
+int mudserver_start(struct mudserver *s, struct world *w,
+                    const char *players_dir)
 {
     *s = (struct mudserver){.pid = -1};
     s->counts = mudserver_shared(sizeof *s->counts);
@@ -98,7 +110,7 @@ int mudserver_start(struct mudserver *s, struct world *w)
     }
     s->pid = mudserver_fork();
     if (s->pid == 0)
-        run(fd, w, s->counts);
+        run(fd, w, players_dir, s->counts);
     int err = errno;
     close(fd); /* the server's alone: if it dies, connecting fails */
     if (s->pid < 0) {

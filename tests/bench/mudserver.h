@@ -5,7 +5,8 @@
  * parent, stopping it, memory shared with it, room for open files.
  *
  * The server is step 09's reference solution (mud.h) with the world it
- * is given, the in-memory store and the default limits (10 commands a
+ * is given, the in-memory store and the default limits (or step 10's:
+ * see mudserver_start) (10 commands a
  * second per connection after a burst of 10, a 64 KiB output queue),
  * except:
  *   - the cheapest password hashes the tests use: yescrypt at cost 1,
@@ -45,8 +46,14 @@ struct mudserver {
 };
 
 /* Starts the server for world w (loaded by the caller, who frees it
- * after mudserver_stop). 0, or -1 with errno (said on stderr too). */
-int mudserver_start(struct mudserver *s, struct world *w);
+ * after mudserver_stop): step 09's, or, when players_dir is not NULL,
+ * step 10's living server (living.h) with the same settings, keeping its
+ * players in files in players_dir (which the caller removes afterwards),
+ * with its NPCs and its world tick at their defaults: a tick a second, a
+ * 5-minute autosave spread over the ticks. 0, or -1 with errno (said on
+ * stderr too). */
+int mudserver_start(struct mudserver *s, struct world *w,
+                    const char *players_dir);
 
 /* Stops it (mudserver_reap) and frees the counts. */
 void mudserver_stop(struct mudserver *s);
