@@ -84,17 +84,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "bench.h"
+#include "child.h"
 #include "echo_servers.h"
 #include "loadgen.h"
 
-#define BACKLOG 4096        /* the kernel caps it at net.core.somaxconn */
 #define SETUP_S 30.0        /* at most this long to open the connections */
 #define WARMUP_S 0.5
 #define LISTEN_FD 3         /* where a server finds its listening socket */
@@ -134,46 +133,15 @@ struct options {
 
 /* ---- the server's process ---- */
 
-/* A listening socket on 127.0.0.1, port chosen by the kernel. Not
- * close-on-exec: a server started with exec inherits it. */
-static int make_listener(int *port)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_in addr = {.sin_family = AF_INET,
-                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof addr;
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 ||
-        listen(fd, BACKLOG) < 0 ||
-        getsockname(fd, (struct sockaddr *)&addr, &len) < 0) {
-        int err = errno;
-        close(fd);
-        errno = err;
-        return -1;
-    }
-    *port = ntohs(addr.sin_port);
-    return fd;
-}
-
 /* Forks the server. In the child: the listening socket becomes fd 3,
  * stdout goes to stderr (stdout is for result lines), and the child is
  * killed if this process dies. Returns the child's pid, or -1. */
 static pid_t start_server(const struct server *s, const char *command,
                           int listen_fd)
 {
-    fflush(stdout);
-    fflush(stderr);
-    pid_t parent = getpid();
-    pid_t pid = fork();
+    pid_t pid = child_fork();
     if (pid != 0)
         return pid;
-
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-        _exit(1); /* the parent died before prctl: nobody to serve */
-    signal(SIGPIPE, SIG_IGN);
-    dup2(STDERR_FILENO, STDOUT_FILENO);
     if (listen_fd != LISTEN_FD) {
         dup2(listen_fd, LISTEN_FD);
         close(listen_fd);
@@ -276,7 +244,7 @@ static int run_once(const struct server *s, const char *command, int conns,
                     const struct options *o, struct loadgen_result *r)
 {
     int port;
-    int listen_fd = make_listener(&port);
+    int listen_fd = child_listener(&port, 0); /* kept across exec */
     if (listen_fd < 0) {
         fprintf(stderr, "bench_net: no listening socket for %s: %s\n",
                 s->label, strerror(errno));

@@ -6,17 +6,16 @@
 #include "mudserver.h"
 
 #include <errno.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "conn.h"
 #include "living.h"
 #include "mud.h"
@@ -76,25 +75,6 @@ static _Noreturn void run(int listen_fd, struct world *w,
     _exit(1);
 }
 
-static int make_listener(int *port)
-{
-    struct sockaddr_in addr = {.sin_family = AF_INET,
-                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof addr;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
-        listen(fd, MUDSERVER_BACKLOG) == 0 &&
-        getsockname(fd, (struct sockaddr *)&addr, &len) == 0) {
-        *port = ntohs(addr.sin_port);
-        return fd;
-    }
-    int err = errno;
-    if (fd >= 0)
-        close(fd);
-    errno = err;
-    return -1;
-}
-
 int mudserver_start(struct mudserver *s, struct world *w,
                     const char *players_dir)
 {
@@ -102,7 +82,7 @@ int mudserver_start(struct mudserver *s, struct world *w,
     s->counts = mudserver_shared(sizeof *s->counts);
     if (s->counts == NULL)
         return -1;
-    int fd = make_listener(&s->port);
+    int fd = child_listener(&s->port, SOCK_CLOEXEC);
     if (fd < 0) {
         perror("mudserver: a listening socket on 127.0.0.1");
         mudserver_stop(s);
@@ -135,19 +115,10 @@ void mudserver_stop(struct mudserver *s)
 
 pid_t mudserver_fork(void)
 {
-    fflush(stdout);
-    fflush(stderr);
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-        _exit(1); /* the parent died before prctl */
-    signal(SIGPIPE, SIG_IGN);
-    dup2(STDERR_FILENO, STDOUT_FILENO);
-    mudserver_allow_files();
-    return 0;
+    pid_t pid = child_fork();
+    if (pid == 0)
+        mudserver_allow_files();
+    return pid;
 }
 
 void mudserver_reap(pid_t pid, const char *what)

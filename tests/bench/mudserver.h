@@ -33,7 +33,6 @@
 struct world;
 
 #define MUDSERVER_SNDBUF (64 * 1024)
-#define MUDSERVER_BACKLOG 4096 /* the kernel caps it at somaxconn */
 
 struct mudserver_counts {
     long entered, left, dropped;
@@ -60,9 +59,8 @@ void mudserver_stop(struct mudserver *s);
 
 /* ---- child processes ---- */
 
-/* fork(), for a child that is killed if this process dies, ignores
- * SIGPIPE, writes its stdout to stderr (stdout is for result rows) and
- * has mudserver_allow_files' room. The child's pid, 0 in the child, or -1
+/* child_fork() (child.h), for a child that also has
+ * mudserver_allow_files' room. The child's pid, 0 in the child, or -1
  * with errno. */
 pid_t mudserver_fork(void);
 
