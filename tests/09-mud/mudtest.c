@@ -260,6 +260,19 @@ static void serve(void *arg)
     s->rc = mud_serve(s->mud, s->fd);
 }
 
+void mt_listen(struct mt_server *s)
+{
+    s->addr = (struct sockaddr_in){.sin_family = AF_INET,
+                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof s->addr;
+    s->fd = sock_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    check(s->fd >= 0 &&
+              sock_bind(s->fd, (struct sockaddr *)&s->addr, len) == 0 &&
+              sock_listen(s->fd, 64) == 0 &&
+              getsockname(s->fd, (struct sockaddr *)&s->addr, &len) == 0,
+          S_SERVER, "listening on 127.0.0.1 failed: %s", strerror(errno));
+}
+
 void mt_start(struct mt_server *s, struct mud_config *cfg)
 {
     memset(s, 0, sizeof *s);
@@ -270,15 +283,7 @@ void mt_start(struct mt_server *s, struct mud_config *cfg)
     s->mud = mud_create(cfg);
     check(s->mud != NULL, S_SERVER, "mud_create failed: %s",
           strerror(errno));
-    s->addr = (struct sockaddr_in){.sin_family = AF_INET,
-                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof s->addr;
-    s->fd = sock_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    check(s->fd >= 0 &&
-              sock_bind(s->fd, (struct sockaddr *)&s->addr, len) == 0 &&
-              sock_listen(s->fd, 64) == 0 &&
-              getsockname(s->fd, (struct sockaddr *)&s->addr, &len) == 0,
-          S_SERVER, "listening on 127.0.0.1 failed: %s", strerror(errno));
+    mt_listen(s);
     tasklet *t = tasklet_spawn(serve, s);
     check(t != NULL, S_SERVER, "the server's tasklet could not be spawned");
     tasklet_set_name(t, "mud_serve");

@@ -83,6 +83,11 @@ struct mud_config mt_config(void);
  * the kernel. */
 void mt_start(struct mt_server *s, struct mud_config *cfg);
 
+/* Opens s->fd, listening on 127.0.0.1 on a port the kernel picks, and
+ * puts that address in s->addr (mt_start does it; a test that starts a
+ * server of its own calls it). */
+void mt_listen(struct mt_server *s);
+
 /* From the script: ends mud_serve. */
 void mt_stop(struct mt_server *s);
 

@@ -7,7 +7,6 @@
 
 #include "harness.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -143,16 +142,7 @@ void lt_start(struct lt_server *s, const struct living_config *cfg)
     check(s->l != NULL, S_FILES, "living_create failed: %s (does store_open "
           "work? the folder is %s)", strerror(errno), cfg->players_dir);
     s->mt.mud = living_mud(s->l);
-    s->mt.addr = (struct sockaddr_in){
-        .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof s->mt.addr;
-    s->mt.fd = sock_socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    check(s->mt.fd >= 0 &&
-              sock_bind(s->mt.fd, (struct sockaddr *)&s->mt.addr, len) == 0 &&
-              sock_listen(s->mt.fd, 64) == 0 &&
-              getsockname(s->mt.fd, (struct sockaddr *)&s->mt.addr, &len) ==
-                  0,
-          S_CHECK, "listening on 127.0.0.1 failed: %s", strerror(errno));
+    mt_listen(&s->mt);
     tasklet *t = tasklet_spawn(serve, s);
     check(t != NULL, S_CHECK, "the server's tasklet could not be spawned");
     tasklet_set_name(t, "living_serve");
