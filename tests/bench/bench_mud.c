@@ -1,7 +1,6 @@
 /*
  * bench_mud.c - the MUD servers of steps 09 and 10 under load, and step
- * 09's under attack: how
- * long a player waits for the answer to a command.
+ * 09's under attack: how long a player waits for the answer to a command.
  *
  * The server is step 09's reference solution with the sample world
  * (steps/09-mud/world.txt), in a child process (mudserver.h says how it

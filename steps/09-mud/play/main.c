@@ -1,6 +1,7 @@
 /*
- * main.c - the MUD as a program people play: `make play` builds and runs
- * it (tests/09-mud/play.mk).
+ * main.c - step 09's MUD as a program people play. `make play`
+ * (tests/mk/servers.mk) runs the last step's program: step 10's, built
+ * on this one, when the tree has it.
  *
  *   mud [--port N] [--world FILE] [--idle SECONDS]
  *

@@ -4,7 +4,7 @@
  * of bounds, and every answer must be one of the kinds, pointing into the
  * table or the exits, with the argument inside the line.
  *
- * Built by `make fuzz-mud` (tests/09-mud/play.mk).
+ * Built by `make fuzz-mud` (tests/mk/servers.mk).
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
  * line_max bytes without a NUL inside, and decode the same stream the
  * same way however it is cut.
  *
- * Built by `make fuzz-mud` (tests/09-mud/play.mk) with clang's
+ * Built by `make fuzz-mud` (tests/mk/servers.mk) with clang's
  * -fsanitize=fuzzer,address,undefined; not part of the test programs.
  */
 #include <stdint.h>

@@ -4,7 +4,7 @@
  * refuses must come with a message, and a world it accepts must hold
  * together (every exit leads to a room of the world, there is a start).
  *
- * Built by `make fuzz-mud` (tests/09-mud/play.mk); seeded with the
+ * Built by `make fuzz-mud` (tests/mk/servers.mk); seeded with the
  * sample world.
  */
 #include <stdint.h>
